@@ -1,0 +1,44 @@
+# Two entry points (see README): `make lab` and `make test`. Both build .venv on first use and
+# reuse it afterwards; it is rebuilt only when pyproject.toml or the lock file changes.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+LOCK    = requirements/lock-py$(shell $(PYTHON) -c 'import sys; print("310" if sys.version_info < (3, 11) else "311")').txt
+STAMP  := $(VENV)/.installed
+
+.PHONY: lab test lint format assignments benchmark clean
+
+$(STAMP): pyproject.toml requirements/lock-py310.txt requirements/lock-py311.txt
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "mlcourse needs Python 3.10 or newer"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=23"
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e ".[course,test]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+## Open the course in JupyterLab on its start page (127.0.0.1 only, token authentication on).
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" \
+		--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb
+
+## Run the whole test suite: unit, claims, notebooks (nbval), nbgrader pipeline and browser tests.
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --nbval-cell-timeout=120 $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check mlcourse tests notebooks solutions benchmarks scripts
+	$(BIN)/ruff format --check mlcourse tests notebooks solutions benchmarks scripts
+
+format: $(STAMP)
+	$(BIN)/ruff format mlcourse tests notebooks solutions benchmarks scripts
+	$(BIN)/ruff check --fix mlcourse tests notebooks solutions benchmarks scripts
+
+## Regenerate the student release in assignments/ from solutions/ (instructors and maintainers).
+assignments: $(STAMP)
+	$(BIN)/python scripts/release.py
+
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/notebooks.py
+
+clean:
+	rm -rf $(VENV) grading

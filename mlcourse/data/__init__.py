@@ -1,0 +1,45 @@
+"""Data for the course: seeded synthetic corpora, and loaders for real corpora on local paths.
+
+Everything here runs offline. The synthetic corpora exist because the lessons need ground truth
+that real corpora do not carry: which family each spam email came from (for error analysis), or
+how much bias was put into a decision about people (for the fairness audit).
+
+================================  ==========================================================
+:func:`make_spam_emails`          seeded spam/ham emails with headers and hidden categories
+:func:`email_text`                one string per email (headers and body) for vectorisers
+:func:`load_sms_spam`             the SMS Spam Collection's tab-separated file
+:func:`load_spamassassin`         a folder of raw RFC 822 messages (SpamAssassin layout)
+:func:`make_applicants`           seeded applicants with a sensitive attribute (lesson 6)
+:func:`make_spoken_commands`      seeded spoken-command-like audio clips (lesson 3)
+================================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "make_spam_emails": "emails",
+    "email_text": "emails",
+    "EMAIL_COLUMNS": "emails",
+    "SPAM_CATEGORIES": "emails",
+    "HAM_CATEGORIES": "emails",
+    "load_sms_spam": "loaders",
+    "load_spamassassin": "loaders",
+    "make_applicants": "applicants",
+    "make_spoken_commands": "audio",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    # Submodules load on first use, so lessons pay only for what they import.
+    if name in _EXPORTS:
+        module = importlib.import_module(f"{__name__}.{_EXPORTS[name]}")
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)

@@ -1,0 +1,45 @@
+"""nbgrader configuration for mlcourse.
+
+Instructor notebooks (with solution regions and hidden tests) live in ``solutions/``; the student
+release that ``nbgrader generate_assignment`` makes from them is committed in ``assignments/``.
+Everything produced while grading (submissions, autograded copies, feedback and the SQLite
+gradebook) lives under the git-ignored ``grading/`` folder.
+"""
+
+c = get_config()  # noqa: F821 (injected by traitlets)
+
+c.CourseDirectory.course_id = "mlcourse"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "assignments"
+c.CourseDirectory.submitted_directory = "grading/submitted"
+c.CourseDirectory.autograded_directory = "grading/autograded"
+c.CourseDirectory.feedback_directory = "grading/feedback"
+c.CourseDirectory.db_url = "sqlite:///grading/gradebook.db"
+# Data files written by lessons or learners are not part of a submission.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.csv.bak"]
+
+# Autograding: a hostile or broken submission must not stall or take down the run.
+c.Execute.timeout = 60  # seconds per cell; an infinite loop is interrupted and scored zero
+c.Execute.interrupt_on_timeout = True
+c.LimitOutput.max_lines = 1000  # a runaway print is truncated, not stored whole
+c.LimitOutput.max_traceback = 100
+
+# Feedback must never show hidden tests: nbgrader restores them before autograding and its
+# feedback shows every cell, and an error's traceback quotes the lines around the failure.
+# HideHiddenTests removes the hidden regions and replaces those cells' tracebacks.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "mlcourse.grading.HideHiddenTests",
+    "nbgrader.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "mlcourse.grading.LimitOutputSize",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
