@@ -19,7 +19,8 @@ $(STAMP): pyproject.toml requirements/lock-py310.txt requirements/lock-py311.txt
 ## Open the course in JupyterLab on its start page (127.0.0.1 only, token authentication on).
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" \
-		--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb
+		--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb \
+		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 ## Run the whole test suite: unit, claims, notebooks (nbval), nbgrader pipeline and browser tests.
 test: $(STAMP)
