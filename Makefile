@@ -5,6 +5,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 LOCK    = requirements/lock-py$(shell $(PYTHON) -c 'import sys; print("310" if sys.version_info < (3, 11) else "311")').txt
 STAMP  := $(VENV)/.installed
+# Tools that nbgrader and Jupyter start by name (alembic, jupyter-*) must come from the venv.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: lab test lint format assignments benchmark clean
 

@@ -6,7 +6,13 @@ Everything produced while grading (submissions, autograded copies, feedback and 
 gradebook) lives under the git-ignored ``grading/`` folder.
 """
 
+import os
+
 c = get_config()  # noqa: F821 (injected by traitlets)
+
+# The course root is the current folder (nbgrader's default); SQLite cannot create the gradebook
+# in a folder that does not exist, and grading/ is git-ignored, so a fresh clone lacks it.
+os.makedirs("grading", exist_ok=True)
 
 c.CourseDirectory.course_id = "mlcourse"
 c.CourseDirectory.source_directory = "solutions"

@@ -8,6 +8,7 @@ back. ``tests/notebooks/test_release.py`` fails when the committed release is ou
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -34,6 +35,9 @@ def generate(names: list[str], root: Path = ROOT, out: Path | None = None) -> Pa
                  "--log-level=WARN"],
                 cwd=course,
                 check=True,
+                # nbgrader runs `alembic` by name: it must be this environment's.
+                env={**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}"
+                     f"{os.environ.get('PATH', '')}"},
             )
             dest = out / name
             if dest.exists():

@@ -1,0 +1,249 @@
+"""Time each lesson notebook in a fresh kernel and measure the kernel's peak memory.
+
+Usage: ``python benchmarks/notebooks.py [NOTEBOOK ...] [--timeout 600]``
+
+With no arguments, runs every ``notebooks/*.ipynb`` in order. Each notebook runs top to bottom
+with nbclient in a new kernel whose working directory is the notebook's folder, as in
+JupyterLab's "Restart Kernel and Run All Cells". The notebooks are read, never written: outputs
+stay in memory and are thrown away.
+
+Prints one Markdown table row per notebook:
+
+- ``total s``: wall time from the start of the first cell to the end of the last (kernel start
+  not included; it is printed separately as ``start s``);
+- the slowest cell: its index in the notebook (0-based, Markdown cells counted), its seconds and
+  the first line of its source;
+- ``peak MiB``: the largest resident memory (RSS) of the kernel and every process it started
+  (servers, joblib workers), sampled every 50 ms; on Linux also the kernel's own high-water mark
+  (``VmHWM``), which catches spikes shorter than a sample;
+- ``stderr``: the number of cells that wrote to stderr (warnings; the browser test fails on them).
+
+The ``!`` column flags a notebook over the course's targets on an idle 2-core machine: total
+over 60 s, a cell over 10 s, peak over 1024 MiB, any stderr output, or an error. Timings on a
+busy machine are inflated. This is a measurement, not a test: the exit code is always 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+TOTAL_S, CELL_S, PEAK_MIB = 60.0, 10.0, 1024.0
+MIB = 1024 * 1024
+EMPTY_ROW = {
+    "notebook": "",
+    "cells": 0,
+    "start": 0.0,
+    "total": 0.0,
+    "slow_index": None,
+    "slow_s": 0.0,
+    "slow_src": "",
+    "peak": 0.0,
+    "stderr": 0,
+    "error": "",
+}
+
+
+def _high_water_mark(pid: int) -> int:
+    """A process's peak RSS in bytes where the platform records it (Linux, Windows), else 0."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    try:
+        return int(getattr(psutil.Process(pid).memory_info(), "peak_wset", 0))
+    except psutil.Error:
+        return 0
+
+
+class MemorySampler(threading.Thread):
+    """Sample the summed RSS of this process's descendants (the kernel and its children)."""
+
+    def __init__(self, interval: float = 0.05) -> None:
+        super().__init__(daemon=True)
+        self.interval = interval
+        self.peak = 0
+        self._stop_event = threading.Event()
+        self._me = psutil.Process()
+
+    def sample(self) -> None:
+        total, hwm = 0, 0
+        for proc in self._me.children(recursive=True):
+            try:
+                total += proc.memory_info().rss
+            except psutil.Error:  # it exited between listing and reading
+                continue
+            hwm = max(hwm, _high_water_mark(proc.pid))
+        self.peak = max(self.peak, total, hwm)
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            self.sample()
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> None:
+        self.sample()
+        self._stop_event.set()
+        self.join()
+
+
+def _first_line(source: str, width: int = 40) -> str:
+    line = next((s.strip() for s in source.splitlines() if s.strip()), "")
+    line = line if len(line) <= width else line[: width - 1] + "\u2026"
+    return line.replace("|", "\\|").replace("`", "'")
+
+
+def run_notebook(path: Path, timeout: int, kernel_name: str | None) -> dict:
+    """Execute one notebook in memory and return its measurements."""
+    row = {**EMPTY_ROW, "notebook": path.name}
+    nb = nbformat.read(path, as_version=4)
+    row["cells"] = sum(c.cell_type == "code" and bool(c.source.strip()) for c in nb.cells)
+    name = kernel_name or nb.metadata.get("kernelspec", {}).get("name") or "python3"
+    started: dict[int, float] = {}
+    seconds: dict[int, float] = {}
+
+    def on_cell_execute(cell, cell_index):
+        started[cell_index] = time.perf_counter()
+
+    def on_cell_executed(cell, cell_index, execute_reply):
+        seconds[cell_index] = time.perf_counter() - started[cell_index]
+
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name=name,
+        resources={"metadata": {"path": str(path.parent)}},
+        on_cell_execute=on_cell_execute,
+        on_cell_executed=on_cell_executed,
+    )
+    sampler = MemorySampler()
+    sampler.start()
+    t0 = time.perf_counter()
+    try:
+        client.execute()
+    except Exception as exc:  # a failing cell, a timeout or a dead kernel: report, carry on
+        message = " ".join(str(getattr(exc, "ename", "") or type(exc).__name__).split())
+        failed = max(started, default=-1)
+        row["error"] = f"{message} in cell {failed}" if failed >= 0 else message
+    finally:
+        sampler.stop()
+    wall = time.perf_counter() - t0
+    if started:
+        last = max(started)
+        end = started[last] + seconds.get(last, time.perf_counter() - started[last])
+        row["total"] = min(end - min(started.values()), wall)
+        row["start"] = min(started.values()) - t0
+    else:
+        row["total"], row["start"] = 0.0, wall
+    slow = max(seconds, key=seconds.get, default=None)
+    row["slow_index"] = slow
+    row["slow_s"] = seconds.get(slow, 0.0) if slow is not None else 0.0
+    row["slow_src"] = _first_line(nb.cells[slow].source) if slow is not None else ""
+    row["peak"] = sampler.peak / MIB
+    row["stderr"] = sum(
+        any(o.get("output_type") == "stream" and o.get("name") == "stderr" for o in c.outputs)
+        for c in nb.cells
+        if c.cell_type == "code"
+    )
+    return row
+
+
+def flags(row: dict) -> str:
+    out = []
+    if row["total"] > TOTAL_S:
+        out.append("total")
+    if row["slow_s"] > CELL_S:
+        out.append("cell")
+    if row["peak"] > PEAK_MIB:
+        out.append("memory")
+    if row["stderr"]:
+        out.append("stderr")
+    if row["error"]:
+        out.append("error")
+    return "! " + ", ".join(out) if out else ""
+
+
+def markdown(rows: list[dict]) -> str:
+    head = [
+        "notebook",
+        "code cells",
+        "start s",
+        "total s",
+        "slowest cell",
+        "cell s",
+        "source",
+        "peak MiB",
+        "stderr",
+        "!",
+        "error",
+    ]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(" --- " for _ in head) + "|"]
+    for r in rows:
+        cells = [
+            r["notebook"],
+            str(r["cells"]),
+            f"{r['start']:.1f}",
+            f"{r['total']:.1f}",
+            "" if r["slow_index"] is None else str(r["slow_index"]),
+            f"{r['slow_s']:.1f}",
+            f"`{r['slow_src']}`" if r["slow_src"] else "",
+            f"{r['peak']:.0f}",
+            str(r["stderr"]),
+            flags(r),
+            r["error"].replace("|", "\\|"),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb")
+    parser.add_argument("--timeout", type=int, default=600, help="seconds per cell (600)")
+    parser.add_argument("--kernel", default=None, help="kernel name (the notebook's own)")
+    args = parser.parse_args(argv)
+    paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    if not paths:
+        print(f"no notebooks found in {ROOT / 'notebooks'}")
+        return 0
+
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+    print(
+        f"Python {platform.python_version()} on {platform.system()}, "
+        f"{os.cpu_count()} CPUs, load average {load}. "
+        f"Targets: total <= {TOTAL_S:.0f} s, every cell <= {CELL_S:.0f} s, "
+        f"peak <= {PEAK_MIB:.0f} MiB, no stderr.\n",
+        flush=True,
+    )
+    rows = []
+    for path in paths:
+        if not path.is_file():
+            rows.append({**EMPTY_ROW, "notebook": str(path), "error": "no such notebook file"})
+            continue
+        print(f"running {path} ...", file=sys.stderr, flush=True)
+        try:
+            rows.append(run_notebook(path.resolve(), args.timeout, args.kernel))
+        except Exception as exc:  # unreadable notebook, missing kernel: report and carry on
+            rows.append(
+                {**EMPTY_ROW, "notebook": path.name, "error": f"{type(exc).__name__}: {exc}"}
+            )
+    if rows:
+        print(markdown(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
