@@ -31,13 +31,23 @@ def generate(names: list[str], root: Path = ROOT, out: Path | None = None) -> Pa
         )
         for name in names:
             subprocess.run(
-                [sys.executable, "-m", "nbgrader", "generate_assignment", name, "--force",
-                 "--log-level=WARN"],
+                [
+                    sys.executable,
+                    "-m",
+                    "nbgrader",
+                    "generate_assignment",
+                    name,
+                    "--force",
+                    "--log-level=WARN",
+                ],
                 cwd=course,
                 check=True,
                 # nbgrader runs `alembic` by name: it must be this environment's.
-                env={**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}"
-                     f"{os.environ.get('PATH', '')}"},
+                env={
+                    **os.environ,
+                    "PATH": f"{Path(sys.executable).parent}{os.pathsep}"
+                    f"{os.environ.get('PATH', '')}",
+                },
             )
             dest = out / name
             if dest.exists():
@@ -47,8 +57,11 @@ def generate(names: list[str], root: Path = ROOT, out: Path | None = None) -> Pa
 
 
 def all_assignments(root: Path = ROOT) -> list[str]:
-    return sorted(p.name for p in (root / "solutions").iterdir() if p.is_dir()
-                  and not p.name.startswith((".", "_")))
+    return sorted(
+        p.name
+        for p in (root / "solutions").iterdir()
+        if p.is_dir() and not p.name.startswith((".", "_"))
+    )
 
 
 if __name__ == "__main__":

@@ -27,8 +27,7 @@ def _require_browser() -> None:
     if Path(CHROMIUM).exists():
         return
     reason = (
-        "Debian's chromium is not installed (apt-get install -y chromium); "
-        "browser tests need it"
+        "Debian's chromium is not installed (apt-get install -y chromium); browser tests need it"
     )
     if os.environ.get("MLCOURSE_REQUIRE_BROWSER") == "1":
         pytest.fail(reason + " and MLCOURSE_REQUIRE_BROWSER=1 forbids skipping")

@@ -92,13 +92,21 @@ def start_lab(root: Path, state: Path, timeout_s: float = 60) -> Lab:
     log = open(state / "lab.log", "wb")  # noqa: SIM115 (kept open for the server's lifetime)
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "jupyterlab", "--no-browser",
-            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
             "--allow-root",  # CI runs as root
         ],
-        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     lab = Lab(proc=proc, port=port, token=token, root=root)
     deadline = time.monotonic() + timeout_s

@@ -30,7 +30,11 @@ def test_harness_sees_errors(page, lab):
     from nbformat.v4 import new_code_cell, new_notebook
 
     nb = new_notebook(cells=[new_code_cell("1 + 1"), new_code_cell("raise ValueError('boom')")])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(nb, lab.root / "notebooks" / "_broken.ipynb")
     open_notebook(page, lab, "notebooks/_broken.ipynb")
     run_all_cells(page)
