@@ -36,7 +36,7 @@ c.LimitOutput.max_traceback = 100
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "mlcourse.grading.HideHiddenTests",
-    "nbgrader.preprocessors.CSSHTMLHeaderPreprocessor",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
 c.Autograde.autograde_preprocessors = [
@@ -49,3 +49,6 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+
+# A student who deletes a test cell gets it back from the gradebook, and it is autograded.
+c.OverwriteCells.add_missing_cells = True

@@ -22,8 +22,9 @@ class HideHiddenTests(ClearHiddenTests):
 
     nbgrader restores hidden tests before autograding, and the feedback HTML shows every cell as
     it ran. Removing the hidden region from the source is not enough: a failing cell's traceback
-    quotes the lines around the failure. For every cell that held hidden tests this keeps the
-    visible source, drops the traceback and states which exception was raised.
+    quotes the lines around the failure, and anything a hidden test prints or displays may echo
+    what it checks. For every cell that held hidden tests this keeps the visible source, drops
+    all outputs and, if the cell failed, states which exception was raised (no traceback).
     """
 
     enforce_metadata = False
@@ -32,19 +33,17 @@ class HideHiddenTests(ClearHiddenTests):
         if cell.cell_type != "code" or self.begin_test_delimeter not in cell.source:
             return cell, resources
         self._remove_hidden_test_region(cell)
-        outputs = []
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "error":
-                out = NotebookNode(
-                    output_type="stream",
-                    name="stderr",
-                    text=_HIDDEN_NOTE.format(ename=out.get("ename", "error")) + "\n",
-                )
-            elif out.get("output_type") == "stream":
-                # Output printed while hidden tests ran may echo their inputs.
-                continue
-            outputs.append(out)
-        cell.outputs = outputs
+        # Test cells print nothing when they pass, and whatever ran while hidden tests ran
+        # (printed text, displayed values, the last expression's result) may echo them.
+        cell.outputs = [
+            NotebookNode(
+                output_type="stream",
+                name="stderr",
+                text=_HIDDEN_NOTE.format(ename=out.get("ename", "error")) + "\n",
+            )
+            for out in cell.get("outputs", [])
+            if out.get("output_type") == "error"
+        ]
         return cell, resources
 
 
