@@ -122,14 +122,24 @@ def start_lab(root: Path, state: Path, timeout_s: float = 60) -> Lab:
     raise RuntimeError(f"JupyterLab did not answer within {timeout_s} s; see {state / 'lab.log'}")
 
 
-def open_notebook(page, lab: Lab, rel_path: str, timeout_s: float = 60) -> None:
-    """Open a notebook and wait until its kernel is idle."""
+def open_notebook(page, lab: Lab, rel_path: str, timeout_s: float = 90) -> None:
+    """Open a notebook and wait until its kernel is connected and idle.
+
+    The notebook's own indicator reads idle before a kernel is attached, and Run All clicked then
+    opens a "Select Kernel" dialog and runs nothing; so wait for the status bar to report an idle
+    kernel, and accept the preselected kernel if that dialog shows up.
+    """
     page.goto(lab.url(rel_path))
     page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=timeout_s * 1000)
-    page.wait_for_selector(
-        ".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']",
-        timeout=timeout_s * 1000,
-    )
+    dialog = page.locator(".jp-Dialog:has-text('Select Kernel')")
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if dialog.count():
+            dialog.locator(".jp-mod-accept").click()
+        if page.locator("#jp-main-statusbar:has-text('| Idle')").count():
+            return
+        time.sleep(0.3)
+    raise TimeoutError(f"{rel_path}: no idle kernel after {timeout_s} s")
 
 
 def _menu(page, menu: str, item: str) -> None:
