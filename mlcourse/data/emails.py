@@ -277,9 +277,7 @@ def _make_one(
             words = _words(rng, topic, int(rng.integers(30, 110)), share)
             subject = " ".join(rng.choice(topic, size=int(rng.integers(2, 5))))
         if is_spam:
-            traits.append(
-                cat if cat in ("pharma", "watches", "prize", "phishing", "crypto") else cat
-            )
+            traits.append(cat)
             words += list(rng.choice(_SPAM_PUSH, size=int(rng.integers(1, 4))))
             if misspelled:
                 traits.append("misspelled")
@@ -345,8 +343,9 @@ def make_spam_emails(
         carry the trait ``"mislabeled"``.
     shift : float, default=0.0
         Share of spam that comes from a new campaign (``category="crypto"``) whose vocabulary
-        the rest of the corpus never uses: the "something new happened in the world" shift of
-        lesson 5. ``0`` gives the usual stream.
+        the rest of the corpus never uses, sent through ordinary-looking senders and routes: the
+        "something new happened in the world" shift of lesson 5. ``0`` gives the usual stream
+        (and the same emails as before for a given seed).
     random_state : int or None, default=0
         Seed. The same seed gives the same corpus.
 
@@ -395,11 +394,7 @@ def make_spam_emails(
         template = None
         # Misspelled spam is hash-busted: fresh random text every time, so no campaign.
         misspelled = cat in ("pharma", "watches", "prize") and rng.random() < 0.5
-        if (
-            is_spam
-            and not misspelled
-            and cat in ("pharma", "watches", "prize", "phishing", "crypto")
-        ):
+        if is_spam and not misspelled and cat in ("pharma", "watches", "prize", "phishing"):
             # Campaigns: most spam belongs to one of a few dozen templates per family.
             pool = campaigns.setdefault(cat, [])
             if not pool or rng.random() < 0.3:
@@ -411,7 +406,14 @@ def make_spam_emails(
                     }
                 )
             template = pool[int(rng.integers(len(pool)))]
-        row = _make_one(cat, is_spam, rng, template, misspelled)
+        if cat == "crypto":
+            # The new campaign is written to look like ordinary mail (ham senders and routes,
+            # no pushy words): only its new vocabulary tells it apart, which a model trained
+            # before it appeared has never seen.
+            row = _make_one(cat, False, rng, None, False)
+            row["traits"] = ["crypto"]
+        else:
+            row = _make_one(cat, is_spam, rng, template, misspelled)
         row["label"] = int(is_spam)
         rows.append(row)
 
