@@ -5,8 +5,8 @@ One module per stage of the workflow:
 - :mod:`mlcourse.data`: seeded synthetic corpora (spam emails, applicants) and real-corpus loaders.
 - :mod:`mlcourse.diagnostics`: bias/variance diagnosis on top of scikit-learn's curves.
 - :mod:`mlcourse.errors`: misclassified examples, sampling and tag tallies for error analysis.
-- :mod:`mlcourse.widgets`: ipywidgets for tagging errors (lesson 2); the augmentation preview
-  of lesson 3 is in :mod:`mlcourse.widgets_augment`.
+- :mod:`mlcourse.widgets`: ipywidgets for tagging errors (lesson 2) and previewing
+  augmentations (lesson 3, defined in :mod:`mlcourse.widgets_augment`).
 - :mod:`mlcourse.augment`: seeded, batch-vectorised image and audio distortions.
 - :mod:`mlcourse.transfer`: a shipped pretrained network and fine-tuning helpers.
 - :mod:`mlcourse.serve`: a FastAPI/uvicorn inference server with a skops model registry.

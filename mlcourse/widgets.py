@@ -26,7 +26,11 @@ from mlcourse.errors import (
     tally_tags,
 )
 
-__all__ = ["ErrorTagger"]
+# Lesson 3's augmentation preview lives in its own module (it needs no error-analysis code);
+# it is re-exported here so every widget of the course is found in mlcourse.widgets.
+from mlcourse.widgets_augment import AugmentPreview  # noqa: E402
+
+__all__ = ["AugmentPreview", "ErrorTagger"]
 
 _RESULT_COLUMNS = ("true", "pred", "score")
 _N_SHORTCUTS = 9
