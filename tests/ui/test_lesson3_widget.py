@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-import time
-
 from .lab import error_outputs, open_notebook, run_all_cells
 
 NOTEBOOK = "notebooks/03_adding_data.ipynb"
-
-
-def _wait_for_kernel(page, timeout_s: float = 90) -> None:
-    """Wait until the status bar reports an idle kernel.
-
-    If Run All is clicked while the session is still starting, JupyterLab asks which kernel to
-    use and runs nothing; accept the preselected kernel if that dialog shows up.
-    """
-    dialog = page.locator(".jp-Dialog:has-text('Select Kernel')")
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if dialog.count():
-            dialog.locator(".jp-mod-accept").click()
-        if page.locator("#jp-main-statusbar:has-text('| Idle')").count():
-            return
-        time.sleep(0.3)
-    raise TimeoutError(f"no idle kernel after {timeout_s} s")
 
 
 def test_augmentation_preview_redraws_when_a_slider_moves(page, lab):
     from playwright.sync_api import expect
 
     open_notebook(page, lab, NOTEBOOK)
-    _wait_for_kernel(page)
     run_all_cells(page)
     errors = error_outputs(page)
     assert not errors, "lesson 3 shows error output:\n" + "\n---\n".join(errors)
