@@ -55,12 +55,31 @@ def make_lab(tmp_path):
         assert token, f"no URL with a token in make lab's output:\n{log.read_text()[-3000:]}"
         yield port, token, log
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        _stop_group(proc)
+
+
+def _stop_group(proc: subprocess.Popen, timeout_s: float = 20) -> None:
+    """Stop make *and* the Jupyter server it started (same process group), by group id.
+
+    Waiting for make alone is not enough: the server can outlive it, so wait until the whole
+    group is gone and kill what is left.
+    """
+    pgid = proc.pid
+    os.killpg(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        proc.poll()
         try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+            os.killpg(pgid, 0)  # raises once no process of the group is left
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait(timeout=10)
 
 
 def test_make_lab_opens_the_start_page_with_a_token(make_lab, browser):
