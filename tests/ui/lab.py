@@ -169,3 +169,14 @@ def run_all_cells(page, timeout_s: float = 240) -> None:
 def error_outputs(page) -> list[str]:
     """Text of every stderr/error output on the page (tracebacks and warnings alike)."""
     return page.locator(STDERR).all_inner_texts()
+
+
+def run_notebook(page, lab: Lab, rel_path: str) -> None:
+    """Open a notebook, run all its cells, and fail on any error output or unrendered widget."""
+    open_notebook(page, lab, rel_path)
+    run_all_cells(page)
+    errors = error_outputs(page)
+    assert not errors, f"{rel_path} shows error output in JupyterLab:\n" + "\n---\n".join(errors)
+    # Widgets render as live views, not as their text fallback.
+    fallback = page.locator(".jp-OutputArea-output:has-text('HBox(children=')")
+    assert fallback.count() == 0, f"{rel_path}: a widget rendered as text (widget manager missing)"

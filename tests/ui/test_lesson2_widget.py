@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .lab import error_outputs, open_notebook, run_all_cells
+from .lab import error_outputs, open_notebook, run_notebook
 
 NOTEBOOK = "notebooks/02_error_analysis.ipynb"
 ACTIVE = re.compile(r"\bmod-active\b")  # ipywidgets marks a toggle that is on
@@ -13,10 +13,7 @@ ACTIVE = re.compile(r"\bmod-active\b")  # ipywidgets marks a toggle that is on
 def test_tagging_widget_updates_the_tally(page, lab):
     from playwright.sync_api import expect
 
-    open_notebook(page, lab, NOTEBOOK)
-    run_all_cells(page)
-    errors = error_outputs(page)
-    assert not errors, "lesson 2 shows error output:\n" + "\n---\n".join(errors)
+    run_notebook(page, lab, NOTEBOOK)
 
     tagger = page.locator(".mlc-tagger")
     expect(tagger).to_have_count(1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .lab import error_outputs, open_notebook, run_all_cells
+from .lab import error_outputs, run_notebook
 
 NOTEBOOK = "notebooks/03_adding_data.ipynb"
 
@@ -10,10 +10,7 @@ NOTEBOOK = "notebooks/03_adding_data.ipynb"
 def test_augmentation_preview_redraws_when_a_slider_moves(page, lab):
     from playwright.sync_api import expect
 
-    open_notebook(page, lab, NOTEBOOK)
-    run_all_cells(page)
-    errors = error_outputs(page)
-    assert not errors, "lesson 3 shows error output:\n" + "\n---\n".join(errors)
+    run_notebook(page, lab, NOTEBOOK)
 
     preview = page.locator(".mlc-augment-preview")
     expect(preview).to_have_count(1)
