@@ -5,8 +5,10 @@ Usage: ``python benchmarks/serve.py [--duration 3] [--train 4000]``
 Starts ``python -m mlcourse serve`` (one worker) on a free 127.0.0.1 port with the lesson's spam
 model, then drives it with the bounded raw-HTTP load generator :func:`mlcourse.serve.load_test`
 at 1, 10 and 64 concurrent connections, with single-instance requests and with 1,000-instance
-batch requests. The floor is the same model's ``predict_proba`` called in-process (no HTTP, no
-JSON). One row runs a naive server for comparison: a synchronous ``def`` FastAPI endpoint with a
+batch requests. The floor is the same model called in-process (no HTTP, no JSON), both with
+scikit-learn's ``transform`` and with the server's identical fast text path
+(:mod:`mlcourse._fast_text`); one row serves batches with ``--no-fast-text`` to show its gain.
+One row runs a naive server for comparison: a synchronous ``def`` FastAPI endpoint with a
 pydantic body that calls ``predict_proba`` once per request (FastAPI runs such endpoints in a
 thread pool, so the requests fight over the GIL and nothing is batched). The last row swaps the
 model to v2 and back while 10 connections keep sending, and counts failed requests.
@@ -30,11 +32,12 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
+from mlcourse._fast_text import fast_pipeline
 from mlcourse.data import email_text, make_spam_emails
 from mlcourse.serve import BackgroundLoad, ServerProcess, load_test, save_model
 
 
-def floor_rows(model, texts: list[str], duration: float) -> list[dict]:
+def floor_rows(case: str, predict_proba, texts: list[str], duration: float) -> list[dict]:
     rows = []
     for batch in (1, 1000):
         n, lat = 0, []
@@ -43,13 +46,13 @@ def floor_rows(model, texts: list[str], duration: float) -> list[dict]:
         while time.perf_counter() < t_end:
             chunk = [texts[(n + j) % len(texts)] for j in range(batch)]
             t = time.perf_counter()
-            model.predict_proba(chunk)
+            predict_proba(chunk)
             lat.append((time.perf_counter() - t) * 1000)
             n += batch
         seconds = time.perf_counter() - t0
         rows.append(
             {
-                "case": "in-process predict_proba (floor)",
+                "case": case,
                 "connections": 0,
                 "instances/request": batch,
                 "requests": len(lat),
@@ -146,7 +149,16 @@ def main() -> None:
     model = make_pipeline(CountVectorizer(max_features=10_000), LogisticRegression(max_iter=1000))
     model.fit(email_text(emails), emails["label"])
     texts = email_text(make_spam_emails(2000, random_state=1)).tolist()
-    rows = floor_rows(model, texts, args.duration)
+    rows = floor_rows(
+        "in-process predict_proba, scikit-learn", model.predict_proba, texts, args.duration
+    )
+    fast, rest = fast_pipeline(model)
+    rows += floor_rows(
+        "in-process, fast text path (floor)",
+        lambda chunk: rest.predict_proba(fast.transform(chunk)),
+        texts,
+        args.duration,
+    )
 
     with tempfile.TemporaryDirectory(prefix="mlcourse-bench-") as tmp:
         registry = Path(tmp) / "registry"
@@ -166,6 +178,12 @@ def main() -> None:
                         timeout=60,
                     )
                     rows.append({"case": "server /predict", **res.summary()})
+        with ServerProcess(registry, extra_args=["--version", "v1", "--no-fast-text"]) as srv:
+            load_test(srv.url, texts, concurrency=4, duration=0.5)  # warm-up
+            res = load_test(
+                srv.url, texts, batch_size=1000, concurrency=10, duration=args.duration, timeout=60
+            )
+            rows.append({"case": "server /predict --no-fast-text", **res.summary()})
         rows += naive_rows(registry, texts, args.duration)
         with ServerProcess(registry, admin_token=token, extra_args=["--version", "v1"]) as srv:
             headers = {"Authorization": f"Bearer {token}"}

@@ -71,6 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=serve.MAX_BODY_BYTES,
         help=f"request body limit (default {serve.MAX_BODY_BYTES})",
     )
+    p.add_argument(
+        "--no-fast-text",
+        dest="fast_text",
+        action="store_false",
+        help="always use scikit-learn's CountVectorizer.transform (by default a faster, "
+        "identical transform is used when the model qualifies)",
+    )
     p.add_argument("--exit-with-parent", action="store_true", help=argparse.SUPPRESS)
 
     d = sub.add_parser(
@@ -132,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                 log_backups=args.log_backups,
                 max_instances=args.max_instances,
                 max_body_bytes=args.max_body_bytes,
+                fast_text=args.fast_text,
             )
         except (ValueError, OSError) as exc:  # ModelLoadError is a ValueError
             print(f"mlcourse serve: error: {exc}", file=sys.stderr)

@@ -44,6 +44,9 @@ thread hop, no validation models). Requests that arrive while a batch is running
 into the next batch (dynamic micro-batching), so concurrent single-instance requests share one
 vectorised ``predict_proba`` call. Small batches run on the event loop; batches of more than
 ``INLINE_MAX_INSTANCES`` (64) run in one model thread, so the loop keeps reading requests.
+For a pipeline that starts with a plain ``CountVectorizer``, the server counts tokens with
+:mod:`mlcourse._fast_text`, which gives the same matrix as ``transform`` about 2.5 times faster
+(``fast_text=False`` or ``--no-fast-text`` turns it off; ``/health`` says which is in use).
 
 Prediction log: JSON lines, one per instance, with ``ts``, ``request_id``, ``model_version``,
 ``index``, ``prediction``, ``score`` and ``input_length``; the raw input only with
@@ -384,14 +387,37 @@ class _Handle:
     classes: list | None
     kind: str
     n_features: int | None
+    # text pipelines starting with a plain CountVectorizer: a faster, identical transform
+    # (mlcourse._fast_text) and the rest of the pipeline; None otherwise
+    fast: Any = None
+    rest: Any = None
 
 
-def _make_handle(model: Any, metadata: dict) -> _Handle:
+def _make_handle(model: Any, metadata: dict, *, fast_text: bool = True) -> _Handle:
     spec = metadata.get("input") or {}
     kind = spec.get("kind", "text")
     if kind not in ("text", "numeric"):
         raise ModelLoadError(f"refusing {metadata['version']}: unknown input kind {kind!r}")
     classes = getattr(model, "classes_", None)
+    fast = rest = None
+    if kind == "text" and fast_text:
+        from mlcourse._fast_text import fast_pipeline, probe_texts, same_output
+
+        pair = fast_pipeline(model)
+        if pair is not None:
+            try:
+                agrees = same_output(pair[0], probe_texts(pair[0].vectorizer))
+            except Exception:  # a model that fails on the probe is refused by _check_model
+                agrees = True
+            if agrees:
+                fast, rest = pair
+            else:  # pragma: no cover - a bug in _fast_text; keep scikit-learn's path
+                print(
+                    f"mlcourse serve: warning: the fast text path disagrees with scikit-learn "
+                    f"on {metadata['version']}; using scikit-learn's transform",
+                    file=sys.stderr,
+                    flush=True,
+                )
     return _Handle(
         version=metadata["version"],
         model=model,
@@ -399,6 +425,8 @@ def _make_handle(model: Any, metadata: dict) -> _Handle:
         classes=None if classes is None else np.asarray(classes).tolist(),
         kind=kind,
         n_features=spec.get("n_features") if kind == "numeric" else None,
+        fast=fast,
+        rest=rest,
     )
 
 
@@ -517,8 +545,10 @@ class _Service:
         max_instances: int,
         max_body_bytes: int,
         max_text_chars: int,
+        fast_text: bool = True,
     ):
         self.registry = registry
+        self.fast_text = fast_text
         self.admin_token = admin_token or None
         self.log_inputs = log_inputs
         self.max_instances = max_instances
@@ -526,7 +556,7 @@ class _Service:
         self.max_text_chars = max_text_chars
         self.metrics = _Metrics()
         model, metadata = load_model(registry, version)
-        self.handle = _make_handle(model, metadata)
+        self.handle = _make_handle(model, metadata, fast_text=fast_text)
         self._check_model(self.handle)
         self.history: list[str] = []
         self.metrics.model.info({"version": self.handle.version})
@@ -555,6 +585,8 @@ class _Service:
     @staticmethod
     def _predict_arrays(handle: _Handle, X: Any) -> tuple[list, list | None]:
         model = handle.model
+        if handle.fast is not None:
+            X, model = handle.fast.transform(X), handle.rest
         if hasattr(model, "predict_proba") and handle.classes is not None:
             proba = model.predict_proba(X)
             idx = proba.argmax(axis=1)
@@ -796,7 +828,7 @@ class _Service:
 
     def _load_checked(self, version: str) -> _Handle:
         model, metadata = load_model(self.registry, version)
-        handle = _make_handle(model, metadata)
+        handle = _make_handle(model, metadata, fast_text=self.fast_text)
         self._check_model(handle)
         return handle
 
@@ -831,6 +863,7 @@ def create_app(
     max_instances: int = MAX_INSTANCES,
     max_body_bytes: int = MAX_BODY_BYTES,
     max_text_chars: int = MAX_TEXT_CHARS,
+    fast_text: bool = True,
 ):
     """Build the FastAPI app serving ``version`` (default: the newest) of ``registry``.
 
@@ -852,6 +885,11 @@ def create_app(
         Rotation: the log holds at most ``(log_backups + 1) * log_max_bytes`` bytes.
     max_instances, max_body_bytes, max_text_chars : int
         Input limits (422, 413, 422 beyond them).
+    fast_text : bool, default=True
+        For a pipeline that starts with a plain ``CountVectorizer``, count tokens with a faster
+        transform that gives the same matrix (about 2.5 times faster on emails; checked against
+        scikit-learn's on a probe set each time a model is loaded). ``False`` always calls
+        scikit-learn's ``transform``.
 
     Examples
     --------
@@ -888,6 +926,7 @@ def create_app(
         max_instances,
         max_body_bytes,
         max_text_chars,
+        fast_text,
     )
 
     @asynccontextmanager
@@ -961,6 +1000,7 @@ def create_app(
             "created": h.metadata.get("created"),
             "input": h.metadata.get("input"),
             "classes": h.classes,
+            "fast_text": h.fast is not None,
             "limits": {
                 "max_instances": service.max_instances,
                 "max_body_bytes": service.max_body_bytes,

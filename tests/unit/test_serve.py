@@ -191,6 +191,34 @@ def test_predict_health_metrics(client, server):
 
 
 @pytest.mark.server
+def test_fast_text_path_serves_what_the_model_predicts(client, text_registry):
+    # the server counts tokens with mlcourse._fast_text; answers must match the model in-process
+    assert client.get("/health").json()["fast_text"] is True
+    model, _ = load_model(text_registry)
+    batch = [
+        "CHEAP pills, buy-now!!",
+        "Meeting_notes for the project review",
+        "naïve café: win a free prize",
+        "日本語 cheap\u00a0pills \ud800 replica",
+        "",
+        "a b c",
+    ]
+    r = client.post("/predict", content=json.dumps({"instances": batch}).encode())
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["predictions"] == model.predict(batch).tolist()
+    np.testing.assert_allclose(body["probabilities"], model.predict_proba(batch)[:, 1], rtol=1e-12)
+
+
+def test_fast_text_can_be_turned_off(text_registry, numeric_registry):
+    from mlcourse.serve import create_app
+
+    assert create_app(text_registry).state.service.handle.fast is not None
+    assert create_app(text_registry, fast_text=False).state.service.handle.fast is None
+    assert create_app(numeric_registry).state.service.handle.fast is None
+
+
+@pytest.mark.server
 def test_prediction_log_has_no_raw_input_by_default(client, server):
     client.post(
         "/predict",
