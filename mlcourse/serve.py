@@ -407,14 +407,15 @@ def _make_handle(model: Any, metadata: dict, *, fast_text: bool = True) -> _Hand
         if pair is not None:
             try:
                 agrees = same_output(pair[0], probe_texts(pair[0].vectorizer))
-            except Exception:  # a model that fails on the probe is refused by _check_model
-                agrees = True
+            except Exception:  # then _check_model decides, on scikit-learn's own path
+                agrees = False
             if agrees:
                 fast, rest = pair
-            else:  # pragma: no cover - a bug in _fast_text; keep scikit-learn's path
+            else:  # a bug in _fast_text, or a model that is broken anyway
                 print(
-                    f"mlcourse serve: warning: the fast text path disagrees with scikit-learn "
-                    f"on {metadata['version']}; using scikit-learn's transform",
+                    f"mlcourse serve: warning: the fast text path did not reproduce "
+                    f"scikit-learn's output for {metadata['version']} on a probe; using "
+                    "scikit-learn's transform",
                     file=sys.stderr,
                     flush=True,
                 )

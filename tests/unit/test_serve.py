@@ -218,6 +218,17 @@ def test_fast_text_can_be_turned_off(text_registry, numeric_registry):
     assert create_app(numeric_registry).state.service.handle.fast is None
 
 
+def test_fast_text_falls_back_when_the_probe_disagrees(text_registry, monkeypatch, capsys):
+    import mlcourse._fast_text as fast_text
+    from mlcourse.serve import create_app
+
+    monkeypatch.setattr(fast_text, "same_output", lambda *args, **kwargs: False)
+    service = create_app(text_registry).state.service
+    assert service.handle.fast is None
+    assert "using scikit-learn's transform" in capsys.readouterr().err
+    assert service._predict_arrays(service.handle, ["cheap pills buy now"])[0] == [1]
+
+
 @pytest.mark.server
 def test_prediction_log_has_no_raw_input_by_default(client, server):
     client.post(
