@@ -104,3 +104,32 @@ def test_ks_flags_a_tiny_shift_on_large_samples_but_psi_does_not(seed):
     reference, current = rng.normal(0.0, 1.0, 500_000), rng.normal(0.02, 1.0, 500_000)
     assert ks_test(reference, current)["p_value"] < 1e-6
     assert psi(reference, current) < 0.01
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_serving_time_is_mostly_the_vectoriser_not_the_model(seed):
+    # Section 4's "where does the time go?": counting tokens costs far more than the classifier,
+    # so a faster classifier would not help. A ratio with a wide margin (it is about 100x), the
+    # best of several repeats, so other load on the machine cannot flip it.
+    import time
+
+    emails = make_spam_emails(1500, random_state=seed)
+    model = spam_model().fit(email_text(emails[:1000]), emails["label"][:1000])
+    texts = email_text(emails[1000:]).tolist()
+    vectorizer, classifier = model[0], model[-1]
+    counts = vectorizer.transform(texts)
+
+    def best_of(step, repeats=5):
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    transform = best_of(lambda: vectorizer.transform(texts))
+    classify = best_of(lambda: classifier.predict_proba(counts))
+    assert transform > 10 * classify, (
+        f"CountVectorizer.transform took {transform * 1e3:.2f} ms and predict_proba "
+        f"{classify * 1e3:.2f} ms: the vectoriser no longer dominates; update lesson 5's text"
+    )
