@@ -187,8 +187,8 @@ def download_spamassassin(
     deleted. An archive already in ``downloads/``, or put in the data home by hand (which is
     then left there), is used as it is once its checksum matches. Returns the corpus folder.
     Raises :class:`DownloadError` (an ``OSError``) when an archive cannot be had or fails its
-    checksum; what is already extracted stays, and the next call goes on from there. ``base_url`` and ``archives`` default to the
-    corpus's home and :data:`ARCHIVES`.
+    checksum; what is already extracted stays, and the next call goes on from there.
+    ``base_url`` and ``archives`` default to the corpus's home and :data:`ARCHIVES`.
     """
     base_url = SPAMASSASSIN_URL if base_url is None else base_url
     archives = ARCHIVES if archives is None else archives
