@@ -3,6 +3,8 @@
 - ``python -m mlcourse serve --registry DIR``: serve the newest model of a registry.
 - ``python -m mlcourse demo-model --registry DIR``: train lesson 5's spam model on synthetic
   emails and register it, so there is something to serve.
+- ``python -m mlcourse autograde ASSIGNMENT [--jobs N] [--student ID ...]``: autograde a class in
+  parallel sandboxed workers into the course's nbgrader gradebook (run in the course root).
 
 Examples
 --------
@@ -90,6 +92,27 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--n-emails", type=_positive, default=4000, help="training emails (4000)")
     d.add_argument("--shift", type=float, default=0.0, help="share of new-campaign spam (0)")
     d.add_argument("--seed", type=int, default=0, help="random seed (0)")
+
+    g = sub.add_parser(
+        "autograde",
+        help="autograde every submission of an assignment, in parallel, in the sandbox",
+        description="Run in the course root. Autogrades grading/submitted/*/ASSIGNMENT with "
+        "nbgrader in N parallel sandboxed workers; only this process writes the gradebook. "
+        "Already autograded students are skipped (like nbgrader autograde), so a rerun "
+        "continues an interrupted run.",
+    )
+    g.add_argument("assignment", help="assignment name, for example a1_iterative_loop")
+    g.add_argument("--jobs", "-j", type=_positive, default=None, help="workers (default: cores)")
+    g.add_argument("--student", nargs="+", default=None, metavar="ID", help="only these students")
+    g.add_argument("--force", action="store_true", help="regrade students already autograded")
+    g.add_argument(
+        "--timeout", type=_positive, default=None, help="seconds per student (default 3600)"
+    )
+    g.add_argument(
+        "--unsafe",
+        action="store_true",
+        help="grade WITHOUT the sandbox where none can be made (recorded in every feedback)",
+    )
     return parser
 
 
@@ -146,6 +169,23 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         except KeyboardInterrupt:
             return 0
+    elif args.command == "autograde":
+        from mlcourse.grading.parallel import AutogradeError, autograde
+        from mlcourse.grading.sandbox import SandboxUnavailable
+
+        try:
+            status, _ = autograde(
+                args.assignment,
+                jobs=args.jobs,
+                students=args.student,
+                force=args.force,
+                unsafe=args.unsafe,
+                timeout=args.timeout,
+            )
+        except (AutogradeError, SandboxUnavailable, OSError) as exc:
+            print(f"mlcourse autograde: error: {exc}", file=sys.stderr)
+            return 2
+        return status
     elif args.command == "demo-model":
         try:
             version = demo_model(args.registry, args.n_emails, args.shift, args.seed)
