@@ -258,7 +258,9 @@ class _Run:
                 raise _Failed(_worker_problem(job))
             if not glob.glob(os.path.join(staged, "*.ipynb")):
                 raise _Failed("the worker produced no graded notebook")
+            saving = time.monotonic()
             self._save(job.student, staged)
+            saved = time.monotonic() - saving
         except _Failed as exc:
             return Outcome(job.student, "failed", seconds, problem="; ".join([str(exc), *notes]))
         finally:
@@ -266,7 +268,9 @@ class _Run:
             for path in (job.snapshot, job.events):
                 if os.path.exists(path):
                     os.remove(path)
-        return self._graded(job.student, "graded", seconds, "; ".join(notes))
+        outcome = self._graded(job.student, "graded", seconds, "; ".join(notes))
+        outcome.save_seconds = saved
+        return outcome
 
     def _save(self, student: str, staged: str) -> None:
         """Write one student's grades into the gradebook (nbgrader's own preprocessors)."""

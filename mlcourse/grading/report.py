@@ -17,6 +17,7 @@ class Outcome:
     score: float | None = None
     max_score: float | None = None
     problem: str = ""
+    save_seconds: float = 0.0  # time this process spent writing the grades
 
 
 def _clock(seconds: float) -> str:
