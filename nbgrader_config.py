@@ -4,6 +4,10 @@ Instructor notebooks (with solution regions and hidden tests) live in ``solution
 release that ``nbgrader generate_assignment`` makes from them is committed in ``assignments/``.
 Everything produced while grading (submissions, autograded copies, feedback and the SQLite
 gradebook) lives under the git-ignored ``grading/`` folder.
+
+Autograde a class in parallel with ``python -m mlcourse autograde ASSIGNMENT --jobs N`` (it
+reads this file); export grades for Canvas or Moodle with ``nbgrader export
+--exporter=mlcourse.grading.CanvasExportPlugin`` (or ``MoodleExportPlugin``).
 """
 
 import os

@@ -43,7 +43,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
-from mlcourse.grading.report import Outcome, Progress, summary_table
+from mlcourse.grading.report import Outcome, Progress, clock, summary_table
 
 __all__ = ["autograde", "Outcome"]
 
@@ -409,7 +409,7 @@ def autograde(
     counts = {s: sum(o.status == s for o in outcomes) for s in ("graded", "skipped", "failed")}
     print(
         f"{counts['graded']} graded, {counts['skipped']} already up to date, "
-        f"{counts['failed']} failed in {progress.line().split(' · ')[-1]} with {run.jobs} "
+        f"{counts['failed']} failed in {clock(time.monotonic() - progress.start)} with {run.jobs} "
         f"workers. Max includes the points graded by hand.",
         file=stream,
     )

@@ -20,7 +20,7 @@ class Outcome:
     save_seconds: float = 0.0  # time this process spent writing the grades
 
 
-def _clock(seconds: float) -> str:
+def clock(seconds: float) -> str:
     seconds = int(round(seconds))
     return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
 
@@ -45,10 +45,10 @@ class Progress:
         elapsed = time.monotonic() - self.start
         left = ""
         if finished and finished < self.total:
-            left = f" · ~{_clock(elapsed / finished * (self.total - finished))} left"
+            left = f" · ~{clock(elapsed / finished * (self.total - finished))} left"
         return (
             f"[{'#' * filled}{'-' * (self.width - filled)}] {finished}/{self.total} done · "
-            f"{self.failed} failed · {self.running} running · {_clock(elapsed)}{left}"
+            f"{self.failed} failed · {self.running} running · {clock(elapsed)}{left}"
         )
 
     def update(self, finished_one: bool = False) -> None:
