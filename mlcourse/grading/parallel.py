@@ -3,10 +3,11 @@
 nbgrader autogrades one submission after another (its issue #174). Here N worker processes
 execute submissions at once, and **only this process writes the gradebook**:
 
-1. For each student a worker runs nbgrader's own ``autograde`` (the course's configuration, the
-   sandbox included) on that one submission, against a private snapshot of the gradebook and
-   into a private staging folder. The snapshot gives nbgrader the source cells it restores;
-   whatever the worker writes into it is thrown away.
+1. For each student a worker process (:mod:`mlcourse.grading.worker`, forked from a server
+   that has imported nbgrader once) runs nbgrader's own ``autograde`` (the course's
+   configuration, the sandbox included) on that one submission, against a private snapshot of
+   the gradebook and into a private staging folder. The snapshot gives nbgrader the source
+   cells it restores; whatever the worker writes into it is thrown away.
 2. When the worker has finished, this process saves the result into the real gradebook by
    running nbgrader's ``Autograde`` again on the executed notebooks, with only the
    preprocessors from ``SaveAutoGrades`` on (grades, late penalty, metadata check). The
@@ -29,15 +30,16 @@ newer or ``--force`` is given, so rerunning the command continues where it stopp
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import glob
 import json
+import multiprocessing
 import os
 import re
 import shutil
 import signal
 import sqlite3
-import subprocess
 import sys
 import time
 import warnings
@@ -58,9 +60,9 @@ class AutogradeError(RuntimeError):
 @dataclass
 class _Job:
     student: str
-    proc: subprocess.Popen
+    proc: multiprocessing.process.BaseProcess
     started: float
-    log: object
+    log: str
     snapshot: str
     events: str
     killed: str = ""
@@ -120,6 +122,7 @@ class _Run:
         self.interrupted = False
         self.running: dict[str, _Job] = {}
         self.outcomes: dict[str, Outcome] = {}
+        self._ctx = None
 
     # -------------------------------------------------------------- setup
 
@@ -188,20 +191,25 @@ class _Run:
 
     # -------------------------------------------------------------- workers
 
+    def _context(self):
+        if self._ctx is None:
+            self._ctx = multiprocessing.get_context("forkserver")
+            self._ctx.set_forkserver_preload(["mlcourse.grading.worker"])
+        return self._ctx
+
     def launch(self, student: str) -> None:
+        from mlcourse.grading.worker import grade_one
+
         snapshot = os.path.join(self.staging, "work", f"{student}.db")
         with sqlite3.connect(self.db) as src, sqlite3.connect(snapshot) as dst:
             src.backup(dst)  # consistent: this process is the gradebook's only writer
         events = os.path.join(self.staging, "work", f"{student}.events")
-        log = open(os.path.join(self.staging, "logs", f"{student}.log"), "wb")  # noqa: SIM115
-        env = dict(os.environ)
-        env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
-        env["MLCOURSE_GRADING_EVENTS"] = events
-        cmd = [
-            sys.executable,
-            "-m",
-            "nbgrader",
-            "autograde",
+        log = os.path.join(self.staging, "logs", f"{student}.log")
+        env = {
+            "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
+            "MLCOURSE_GRADING_EVENTS": events,
+        }
+        argv = [
             self.assignment,
             f"--student={student}",
             "--force",
@@ -210,37 +218,31 @@ class _Run:
             f"--CourseDirectory.autograded_directory={self.work}",
             *self.extra,
         ]
-        proc = subprocess.Popen(
-            cmd,
-            cwd=self.root,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C reaches this process only; it stops the workers
+        proc = self._context().Process(
+            target=grade_one, args=(self.root, argv, log, env), name=f"autograde {student}"
         )
+        proc.start()
         self.running[student] = _Job(student, proc, time.monotonic(), log, snapshot, events)
 
     def _stop(self, job: _Job, why: str) -> None:
         job.killed = why
         for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 30)):
             try:
-                os.killpg(job.proc.pid, sig)
+                os.killpg(job.proc.pid, sig)  # the worker and what it started
             except ProcessLookupError:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(job.proc.pid, sig)  # not yet in its own session
+            job.proc.join(wait)
+            if job.proc.exitcode is not None:
                 break
-            try:
-                job.proc.wait(wait)
-                break
-            except subprocess.TimeoutExpired:
-                continue
 
     def poll(self) -> list[_Job]:
         finished = []
         for student, job in list(self.running.items()):
-            if job.proc.poll() is None and time.monotonic() - job.started > self.timeout:
+            if job.proc.exitcode is None and time.monotonic() - job.started > self.timeout:
                 self._stop(job, f"timed out after {self.timeout} s")
-            if job.proc.poll() is not None:
-                job.log.close()
+            if job.proc.exitcode is not None:
+                job.proc.join()
                 del self.running[student]
                 finished.append(job)
         return finished
@@ -254,7 +256,7 @@ class _Run:
         try:
             if job.killed:
                 raise _Failed(job.killed)
-            if job.proc.returncode:
+            if job.proc.exitcode:
                 raise _Failed(_worker_problem(job))
             if not glob.glob(os.path.join(staged, "*.ipynb")):
                 raise _Failed("the worker produced no graded notebook")
@@ -337,11 +339,11 @@ def _events(path: str) -> list[str]:
 
 
 def _worker_problem(job: _Job) -> str:
-    code = job.proc.returncode
+    code = job.proc.exitcode
     if code < 0:
         return f"the worker was killed ({signal.Signals(-code).name})"
     try:
-        with open(job.log.name, encoding="utf-8", errors="replace") as fh:
+        with open(job.log, encoding="utf-8", errors="replace") as fh:
             text = fh.read()[-20000:]
     except OSError:
         text = ""
@@ -350,7 +352,7 @@ def _worker_problem(job: _Job) -> str:
         return errors[-1].strip()[:300]
     if "became unresponsive" in text:
         return "the kernel became unresponsive"
-    return f"nbgrader autograde exited with status {code} (log: {job.log.name})"
+    return f"nbgrader autograde exited with status {code} (log: {job.log})"
 
 
 def autograde(

@@ -140,10 +140,14 @@ SLEEP = "import time\ntime.sleep(12)"
 
 
 def _worker(command: psutil.Process, student: str) -> psutil.Process | None:
+    """The worker grading ``student``: the parent of the sandbox started in their folder."""
     for child in command.children(recursive=True):
         try:
-            if f"--student={student}" in child.cmdline():
-                return child
+            if (
+                any(f"/work/{student}/" in arg for arg in child.cmdline())
+                and child.name() == "bwrap"
+            ):
+                return child.parent()
         except psutil.Error:
             continue
     return None
