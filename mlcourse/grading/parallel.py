@@ -272,6 +272,8 @@ class _Run:
                     os.remove(path)
         outcome = self._graded(job.student, "graded", seconds, "; ".join(notes))
         outcome.save_seconds = saved
+        with contextlib.suppress(OSError, ValueError), open(job.log + ".cpu") as fh:
+            outcome.cpu_seconds = float(fh.read())
         return outcome
 
     def _save(self, student: str, staged: str) -> None:

@@ -18,6 +18,7 @@ class Outcome:
     max_score: float | None = None
     problem: str = ""
     save_seconds: float = 0.0  # time this process spent writing the grades
+    cpu_seconds: float = 0.0  # CPU time of the worker and its kernel
 
 
 def clock(seconds: float) -> str:

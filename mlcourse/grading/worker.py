@@ -11,6 +11,7 @@ staging folder), its output in a log file.
 from __future__ import annotations
 
 import os
+import resource
 import sys
 
 import nbgrader.apps.autogradeapp  # noqa: F401 (imported once, in the fork server)
@@ -31,8 +32,13 @@ def grade_one(root: str, argv: list[str], log_path: str, env: dict[str, str]) ->
     os.chdir(root)
     from nbgrader.apps.autogradeapp import AutogradeApp
 
-    app = AutogradeApp.instance()
-    app.initialize(argv)
-    app.start()  # sys.exit(1) when a submission could not be graded
-    sys.stdout.flush()
-    sys.stderr.flush()
+    try:
+        app = AutogradeApp.instance()
+        app.initialize(argv)
+        app.start()  # sys.exit(1) when a submission could not be graded
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        used = [resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+        with open(log_path + ".cpu", "w") as fh:  # CPU seconds, kernels included (benchmarks)
+            fh.write(str(sum(u.ru_utime + u.ru_stime for u in used)))
