@@ -33,10 +33,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import glob
-import json
 import multiprocessing
 import os
-import re
 import shutil
 import signal
 import sqlite3
@@ -45,7 +43,14 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
-from mlcourse.grading.report import Outcome, Progress, clock, summary_table
+from mlcourse.grading.report import (
+    Outcome,
+    Progress,
+    clock,
+    events_notes,
+    summary_table,
+    worker_problem,
+)
 
 __all__ = ["autograde", "Outcome"]
 
@@ -252,12 +257,12 @@ class _Run:
     def finish(self, job: _Job) -> Outcome:
         seconds = time.monotonic() - job.started
         staged = os.path.join(self.work, job.student, self.assignment)
-        notes = _events(job.events)
+        notes = events_notes(job.events)
         try:
             if job.killed:
                 raise _Failed(job.killed)
             if job.proc.exitcode:
-                raise _Failed(_worker_problem(job))
+                raise _Failed(worker_problem(job.proc.exitcode, job.log))
             if not glob.glob(os.path.join(staged, "*.ipynb")):
                 raise _Failed("the worker produced no graded notebook")
             saving = time.monotonic()
@@ -272,8 +277,6 @@ class _Run:
                     os.remove(path)
         outcome = self._graded(job.student, "graded", seconds, "; ".join(notes))
         outcome.save_seconds = saved
-        with contextlib.suppress(OSError, ValueError), open(job.log + ".cpu") as fh:
-            outcome.cpu_seconds = float(fh.read())
         return outcome
 
     def _save(self, student: str, staged: str) -> None:
@@ -324,37 +327,6 @@ class _Run:
 
 class _Failed(Exception):
     pass
-
-
-def _events(path: str) -> list[str]:
-    if not os.path.exists(path):
-        return []
-    notes = []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            e = json.loads(line)
-            where = (
-                f"{e['notebook']} cell {e['cell']}" if e.get("cell") is not None else e["notebook"]
-            )
-            notes.append(f"{where}: {e['message']}")
-    return notes
-
-
-def _worker_problem(job: _Job) -> str:
-    code = job.proc.exitcode
-    if code < 0:
-        return f"the worker was killed ({signal.Signals(-code).name})"
-    try:
-        with open(job.log, encoding="utf-8", errors="replace") as fh:
-            text = fh.read()[-20000:]
-    except OSError:
-        text = ""
-    errors = re.findall(r"^\s*(\w+(?:\.\w+)*(?:Error|Exception|Unavailable)\b: .+)$", text, re.M)
-    if errors:
-        return errors[-1].strip()[:300]
-    if "became unresponsive" in text:
-        return "the kernel became unresponsive"
-    return f"nbgrader autograde exited with status {code} (log: {job.log})"
 
 
 def autograde(

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -18,7 +22,6 @@ class Outcome:
     max_score: float | None = None
     problem: str = ""
     save_seconds: float = 0.0  # time this process spent writing the grades
-    cpu_seconds: float = 0.0  # CPU time of the worker and its kernel
 
 
 def clock(seconds: float) -> str:
@@ -95,3 +98,35 @@ def summary_table(outcomes: list[Outcome]) -> str:
     lines = [fmt(head), fmt(["-" * w for w in widths] + ["-------"])]
     lines += [fmt(r) for r in rows]
     return "\n".join(lines)
+
+
+def events_notes(path: str) -> list[str]:
+    """The sandbox's notes about one submission (JSON lines written by SandboxedExecute)."""
+    if not os.path.exists(path):
+        return []
+    notes = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            e = json.loads(line)
+            where = (
+                f"{e['notebook']} cell {e['cell']}" if e.get("cell") is not None else e["notebook"]
+            )
+            notes.append(f"{where}: {e['message']}")
+    return notes
+
+
+def worker_problem(code: int, log: str) -> str:
+    """What went wrong with a worker that exited with ``code``, from its log."""
+    if code < 0:
+        return f"the worker was killed ({signal.Signals(-code).name})"
+    try:
+        with open(log, encoding="utf-8", errors="replace") as fh:
+            text = fh.read()[-20000:]
+    except OSError:
+        text = ""
+    errors = re.findall(r"^\s*(\w+(?:\.\w+)*(?:Error|Exception|Unavailable)\b: .+)$", text, re.M)
+    if errors:
+        return errors[-1].strip()[:300]
+    if "became unresponsive" in text:
+        return "the kernel became unresponsive"
+    return f"nbgrader autograde exited with status {code} (log: {log})"

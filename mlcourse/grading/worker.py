@@ -11,7 +11,6 @@ staging folder), its output in a log file.
 from __future__ import annotations
 
 import os
-import resource
 import sys
 
 import nbgrader.apps.autogradeapp  # noqa: F401 (imported once, in the fork server)
@@ -39,6 +38,3 @@ def grade_one(root: str, argv: list[str], log_path: str, env: dict[str, str]) ->
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
-        used = [resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
-        with open(log_path + ".cpu", "w") as fh:  # CPU seconds, kernels included (benchmarks)
-            fh.write(str(sum(u.ru_utime + u.ru_stime for u in used)))
