@@ -158,6 +158,9 @@ class SandboxRun:
                 [os.path.join(sys.prefix, "bin"), "/usr/local/bin", "/usr/bin", "/bin"]
             ),
             MPLCONFIGDIR=os.path.join(self.home, ".config", "matplotlib"),
+            # the sandbox user has no passwd entry: getpass.getuser() reads these first
+            USER="student",
+            LOGNAME="student",
         )
         return env
 

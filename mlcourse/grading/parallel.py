@@ -114,7 +114,8 @@ class _Run:
         self.cd = self.app.coursedir
         self.root = os.path.abspath(self.cd.root)
         self.assignment = assignment
-        self.jobs = max(1, jobs or len(os.sched_getaffinity(0)))
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        self.jobs = max(1, jobs or cores or 1)
         self.force = force
         self.timeout = timeout or DEFAULT_TIMEOUT
         self.stream = stream
