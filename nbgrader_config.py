@@ -4,6 +4,10 @@ Instructor notebooks (with solution regions and hidden tests) live in ``solution
 release that ``nbgrader generate_assignment`` makes from them is committed in ``assignments/``.
 Everything produced while grading (submissions, autograded copies, feedback and the SQLite
 gradebook) lives under the git-ignored ``grading/`` folder.
+
+Autograde a class in parallel with ``python -m mlcourse autograde ASSIGNMENT --jobs N`` (it
+reads this file); export grades for Canvas or Moodle with ``nbgrader export
+--exporter=mlcourse.grading.CanvasExportPlugin`` (or ``MoodleExportPlugin``).
 """
 
 import os
@@ -26,7 +30,7 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 
 # Autograding: a hostile or broken submission must not stall or take down the run.
 c.Execute.timeout = 60  # seconds per cell; an infinite loop is interrupted and scored zero
-c.Execute.interrupt_on_timeout = True
+c.Execute.interrupt_on_timeout = True  # (SandboxedExecute is an Execute: these apply to it)
 c.LimitOutput.max_lines = 1000  # a runaway print is truncated, not stored whole
 c.LimitOutput.max_traceback = 100
 
@@ -39,8 +43,19 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
+# Student code is hostile: every autograding kernel (nbgrader autograde, the formgrader's
+# Autograde button, python -m mlcourse autograde) runs in a bubblewrap sandbox that sees only
+# its submission folder and the Python environment, with no network and the limits below.
+# Without a sandbox autograding refuses; c.Sandbox.unsafe = True overrides that, and every
+# feedback page then says so. See mlcourse/grading/sandbox.py.
+c.Sandbox.memory_limit = 4 * 1024**3  # bytes of address space per process
+c.Sandbox.cpu_time_limit = 600  # CPU seconds per process; past it the kernel is stopped
+c.Sandbox.max_processes = 256  # processes and threads per sandbox (a fork bomb stops here)
+c.Sandbox.max_open_files = 1024
+c.Sandbox.unsafe = False
+
 c.Autograde.autograde_preprocessors = [
-    "nbgrader.preprocessors.Execute",
+    "mlcourse.grading.SandboxedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",

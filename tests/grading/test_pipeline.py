@@ -5,8 +5,12 @@ release, submit as three students (the solution, the blank release, the solution
 put back to its stub), ``autograde --create``; then, in the SAME gradebook, four hostile students
 (an infinite loop, a kernel crash, tampered test cells, a flood of output); then
 ``generate_feedback``. The tests check the scores in the gradebook, that hostile work neither
-stalls the run nor changes anyone else's grade, that the gradebook stays a valid SQLite file and
-that no feedback page shows a hidden test.
+stalls the run nor changes anyone else's grade, that a submission whose kernel dies is still
+graded (zero for what did not run), that the gradebook stays a valid SQLite file and that no
+feedback page shows a hidden test. Student code runs in the grading sandbox, as the course's
+``nbgrader_config.py`` says; where none can be made the run is unsafe, unless
+``MLCOURSE_REQUIRE_SANDBOX=1`` (CI), and ``tests/grading/test_sandbox.py`` covers the
+sandbox itself.
 
 The assignment is ``a1_iterative_loop`` when it exists (override with the environment variable
 ``MLCOURSE_GRADING_ASSIGNMENT``), else the first one in ``solutions/``.
@@ -28,6 +32,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
+from tests.grading.course import unsafe_args
 
 pytestmark = pytest.mark.grading
 
@@ -161,6 +167,8 @@ def _nbgrader(run: Run, step: str, *args: str) -> subprocess.CompletedProcess:
     # folder on PATH (pytest may be started as .venv/bin/python -m pytest without activation).
     env = dict(os.environ)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    if args[0] == "autograde":
+        args = (*args, *unsafe_args())
     start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "nbgrader", *args, "--log-level=WARN"],
@@ -322,14 +330,13 @@ def test_scores_solution_full_blank_zero_partial_between(run: Run):
 # --------------------------------------------------------------------------- hostile students
 
 
-def test_hostile_autograde_returns_and_isolates_the_crash(run: Run):
+def test_hostile_autograde_grades_every_student(run: Run):
     proc = run.procs["autograde_hostile"]
-    # nbgrader exits 1 when a submission could not be graded (the kernel crash); it must still
-    # have gone on to grade every other student, and name only the crashed one as failed.
+    # nbgrader alone drops a submission whose kernel died; SandboxedExecute grades it.
     failed = set(re.findall(r"for student '([^']+)'", proc.stderr))
-    assert failed <= {"zz_crash"}, f"hostile students other than the crash failed: {failed}"
-    assert proc.returncode in (0, 1), _fail_message(proc)
-    for student in ("zz_loop", "zz_tamper", "zz_loud"):
+    assert not failed, f"hostile students were not graded: {failed}"
+    assert proc.returncode == 0, _fail_message(proc)
+    for student in ("zz_loop", "zz_crash", "zz_tamper", "zz_loud"):
         assert (run.autograded(student) / run.target).exists(), (
             f"{student} was not autograded: {_fail_message(proc)}"
         )
@@ -353,10 +360,21 @@ def test_infinite_loop_is_interrupted_and_scores_zero(run: Run):
         assert grades[key][0] == good[key][0], f"{gid} lost marks because of a later loop"
 
 
-def test_kernel_crash_scores_nothing(run: Run):
+def test_kernel_crash_keeps_what_ran_and_zeroes_the_rest(run: Run):
     grades = run.grades("zz_crash")
-    got = {k: v[0] for k, v in grades.items() if v[0]}
-    assert not got, f"a submission whose kernel died was given autograded points: {got}"
+    good = run.good_before["alice"]
+    stem = Path(run.target).stem
+    for gid in run.tests_before:
+        key = f"{stem}/{gid}"
+        assert grades[key][0] == good[key][0], f"{gid} ran before the crash and lost marks"
+    for gid in run.tests_after:
+        assert grades[f"{stem}/{gid}"][0] == 0, f"{gid} did not run but scored {grades}"
+    nb = nbformat.read(run.autograded("zz_crash") / run.target, as_version=4)
+    cell = next(c for c in nb.cells if _nbg(c).get("grade_id") == run.answer_id)
+    died = [o.evalue for o in cell.outputs if o.output_type == "error" and o.ename == "KernelDied"]
+    assert died and "exited with status 1" in died[0], cell.outputs
+    page = "".join(p.read_text() for p in run.feedback("zz_crash").glob("*.html"))
+    assert "did not run" in page, "the feedback does not say why the tests scored zero"
 
 
 def test_tampered_test_cells_are_restored(run: Run):
@@ -399,7 +417,7 @@ def test_gradebook_intact_and_good_grades_untouched(run: Run):
 def test_feedback_generated(run: Run):
     proc = run.procs["generate_feedback"]
     assert proc.returncode == 0, f"nbgrader generate_feedback failed: {_fail_message(proc)}"
-    for student in (*GOOD, "zz_loop", "zz_tamper", "zz_loud"):
+    for student in (*GOOD, "zz_loop", "zz_crash", "zz_tamper", "zz_loud"):
         pages = list(run.feedback(student).glob("*.html"))
         assert pages, f"no feedback for {student}"
 

@@ -1,6 +1,6 @@
-"""nbgrader preprocessors for grading mlcourse assignments (instructors only).
+"""Feedback preprocessors: hidden tests never shown, output size limited.
 
-Learners never need this module. ``nbgrader_config.py`` wires these classes into nbgrader.
+``nbgrader_config.py`` wires these classes into nbgrader (as ``mlcourse.grading.X``).
 """
 
 from __future__ import annotations
@@ -10,6 +10,12 @@ from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 from traitlets import Integer
 
 __all__ = ["HideHiddenTests", "LimitOutputSize"]
+
+_GRADER_NOTES = {  # error names mlcourse.grading.execute writes
+    "KernelDied": "The kernel stopped while this test cell ran (a limit was reached or the code "
+    "exited), so it scores zero.\n",
+    "NotRun": "This test cell did not run because the kernel stopped earlier, so it scores zero.\n",
+}
 
 _HIDDEN_NOTE = (
     "A hidden test in this cell failed ({ename}). Hidden tests check cases beyond the visible "
@@ -35,11 +41,14 @@ class HideHiddenTests(ClearHiddenTests):
         self._remove_hidden_test_region(cell)
         # Test cells print nothing when they pass, and whatever ran while hidden tests ran
         # (printed text, displayed values, the last expression's result) may echo them.
+        # The grader's own errors (kernel died, cell not run) get fixed texts: their messages
+        # are not echoed, since student code could raise an exception of the same name.
         cell.outputs = [
             NotebookNode(
                 output_type="stream",
                 name="stderr",
-                text=_HIDDEN_NOTE.format(ename=out.get("ename", "error")) + "\n",
+                text=_GRADER_NOTES.get(out.get("ename"))
+                or _HIDDEN_NOTE.format(ename=out.get("ename", "error")) + "\n",
             )
             for out in cell.get("outputs", [])
             if out.get("output_type") == "error"
