@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml requirements/lock-py310.txt requirements/lock-py311.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "mlcourse needs Python 3.10 or newer"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=23"
-	$(BIN)/python -m pip install --quiet -c $(LOCK) -e ".[course,test]"
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e ".[course,classroom,test]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
