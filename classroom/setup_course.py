@@ -30,26 +30,30 @@ with a message that names the line. ``--dry-run`` prints what it would do.
 from __future__ import annotations
 
 import argparse
-import csv
-import grp
 import json
 import os
 import pwd
-import re
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from class_list import (
+    COLUMNS,
+    NAME_RE,
+    NAME_RULE,
+    SetupError,
+    Student,
+    account_problems,
+    find_group,
+    find_user,
+    parse_class_list,
+)
+from site_config import site_files
+
 REPO = Path(__file__).resolve().parents[1]
 COURSE_FILES = ["nbgrader_config.py", "solutions"]
-NAME_RE = re.compile(r"[a-z][a-z0-9_-]{0,30}\Z")
-NAME_RULE = (
-    "use lowercase letters, digits, '-' and '_', starting with a letter, at most 31 characters"
-)
-COLUMNS = ("id", "first_name", "last_name", "email")
-UNSAFE_TEXT = re.compile(r"[\x00-\x1f\x7f]")
 DEFAULT_SITE = "/srv/mlcourse"
 DEFAULT_EXCHANGE = "/usr/local/share/nbgrader/exchange"  # nbgrader's default Exchange.root
 # nbgrader's exchange permissions (nbgrader/exchange/default/release_assignment.py), plus the
@@ -57,27 +61,6 @@ DEFAULT_EXCHANGE = "/usr/local/share/nbgrader/exchange"  # nbgrader's default Ex
 # another user put there (nbgrader checks only the lower nine bits).
 EXCHANGE_ROOT_MODE = 0o1777
 COURSE_MODES = {"": 0o755, "outbound": 0o755, "inbound": 0o3733, "feedback": 0o711}
-STUDENT_EXTENSIONS_OFF = {  # nbgrader's table for students in a one-grader class
-    "server": ["nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list"],
-    "lab": [
-        "@jupyter/nbgrader:formgrader",
-        "@jupyter/nbgrader:create-assignment",
-        "@jupyter/nbgrader:course-list",
-    ],
-}
-
-
-class SetupError(Exception):
-    """Bad input or a machine state the script will not change; the message says what and why."""
-
-
-@dataclass(frozen=True)
-class Student:
-    id: str
-    first_name: str = ""
-    last_name: str = ""
-    email: str = ""
-    where: str = ""  # "FILE line N", for messages
 
 
 @dataclass
@@ -88,136 +71,6 @@ class Plan:
 
     def add(self, description: str, action) -> None:
         self.steps.append((description, action))
-
-
-# ---------------------------------------------------------------------------- input
-
-
-def read_class_list(path: str, instructor: str) -> list[Student]:
-    """Read and check the class list; raise :class:`SetupError` listing every problem."""
-    students, problems = parse_class_list(path, instructor)
-    if problems:
-        raise SetupError(
-            "the class list has problems; nothing was changed:\n  " + "\n  ".join(problems)
-        )
-    return students
-
-
-def parse_class_list(path: str, instructor: str) -> tuple[list[Student], list[str]]:
-    """The valid rows of the class list, and a message for each bad one."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.reader(fh))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SetupError(f"{path}: cannot read the class list: {exc}") from None
-    except csv.Error as exc:
-        raise SetupError(f"{path}: not a CSV file: {exc}") from None
-    if not rows:
-        return [], [f"{path}: the class list is empty"]
-    header = [h.strip().lower() for h in rows[0]]
-    if "id" not in header:
-        return [], [
-            f"{path}: the first row must name the columns, with 'id' among them "
-            f"(id,first_name,last_name,email); found {rows[0]!r}"
-        ]
-    unknown = [h for h in header if h not in COLUMNS]
-    problems = [
-        f"{path} line 1: unknown column {h!r} (known: {', '.join(COLUMNS)})" for h in unknown
-    ]
-    if len(set(header)) != len(header):
-        problems.append(f"{path} line 1: a column is named twice: {rows[0]!r}")
-    students, first_seen = [], {}
-    for line, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue  # blank line
-        if len(row) > len(header):
-            problems.append(f"{path} line {line}: {len(row)} fields but {len(header)} columns")
-            continue
-        values = dict(zip(header, (cell.strip() for cell in row)))
-        sid = values.get("id", "")
-        where = f"{path} line {line}"
-        if not sid:
-            problems.append(f"{where}: no id")
-            continue
-        if not NAME_RE.match(sid):
-            problems.append(f"{where}: {sid!r} is not a safe user name: {NAME_RULE}")
-            continue
-        if sid in first_seen:
-            problems.append(f"{where}: duplicate id {sid!r} (first on line {first_seen[sid]})")
-            continue
-        if sid == instructor:
-            problems.append(f"{where}: {sid!r} is the instructor, not a student")
-            continue
-        for key in ("first_name", "last_name", "email"):
-            if UNSAFE_TEXT.search(values.get(key, "")) or len(values.get(key, "")) > 200:
-                problems.append(f"{where}: {key} has control characters or is too long")
-        first_seen[sid] = line
-        students.append(Student(sid, *(values.get(k, "") for k in COLUMNS[1:]), where=where))
-    if not students and not problems:
-        problems.append(f"{path}: no students in the class list")
-    return students, problems
-
-
-def _login_defs() -> dict[str, int]:
-    out = {"UID_MIN": 1000, "UID_MAX": 60000}
-    try:
-        with open("/etc/login.defs") as fh:
-            for line in fh:
-                parts = line.split()
-                if len(parts) == 2 and parts[0] in out and parts[1].isdigit():
-                    out[parts[0]] = int(parts[1])
-    except OSError:
-        pass
-    return out
-
-
-def _user(name: str):
-    try:
-        return pwd.getpwnam(name)
-    except KeyError:
-        return None
-
-
-def _group(name: str):
-    try:
-        return grp.getgrnam(name)
-    except KeyError:
-        return None
-
-
-def account_problems(instructor: str, students: list[Student]) -> list[str]:
-    """Why some account cannot be used as it is (system accounts, clashing groups)."""
-    limits = _login_defs()
-    problems = []
-    for name, where in [(instructor, "--instructor")] + [(s.id, s.where) for s in students]:
-        user = _user(name)
-        if user is None:
-            if _group(name) is not None:
-                problems.append(
-                    f"{where}: a group named {name!r} exists but no such user, so the user's "
-                    "private group cannot be made; pick another id or remove the group"
-                )
-            continue
-        if not limits["UID_MIN"] <= user.pw_uid <= limits["UID_MAX"]:
-            problems.append(
-                f"{where}: {name!r} is a system account (uid {user.pw_uid}); a course account "
-                f"must be a regular user (uid {limits['UID_MIN']}-{limits['UID_MAX']})"
-            )
-    teacher = _user(instructor)
-    if teacher is not None:
-        # Submissions are readable by the instructor's group: no student may be in it.
-        group = grp.getgrgid(teacher.pw_gid)
-        ids = {s.id for s in students}
-        members = set(group.gr_mem) | {
-            u.pw_name for u in pwd.getpwall() if u.pw_gid == group.gr_gid
-        }
-        shared = sorted(members & ids)
-        if shared:
-            problems.append(
-                f"students {shared} are in the instructor's group {group.gr_name!r}, which can "
-                "read every submission; give the instructor a private group"
-            )
-    return problems
 
 
 # ---------------------------------------------------------------------------- plan
@@ -239,11 +92,11 @@ def _mode(path: str) -> int | None:
 def plan_users(plan: Plan, args, students: list[Student], course_id: str) -> None:
     groups = {"student": f"nbgrader-{course_id}", "instructor": f"formgrade-{course_id}"}
     for group in groups.values():
-        if _group(group) is None:
+        if find_group(group) is None:
             plan.add(f"create group {group}", lambda g=group: _run(["groupadd", g]))
     people = [(args.instructor, "instructor")] + [(s.id, "student") for s in students]
     for name, role in people:
-        user = _user(name)
+        user = find_user(name)
         if user is None:
             cmd = ["useradd", "--create-home", "--user-group", "--shell", "/bin/bash"]
             cmd += ["--comment", f"{course_id} {role}"]
@@ -251,7 +104,7 @@ def plan_users(plan: Plan, args, students: list[Student], course_id: str) -> Non
                 cmd += ["--base-dir", args.home_base]
             plan.add(f"create user {name} ({role})", lambda c=[*cmd, name]: _run(c))
         group = groups[role]
-        existing = _group(group)
+        existing = find_group(group)
         if existing is None or name not in existing.gr_mem:
             plan.add(
                 f"add {name} to group {group}",
@@ -280,7 +133,7 @@ def plan_exchange(plan: Plan, exchange: str, course_id: str, instructor: str) ->
     elif mode != EXCHANGE_ROOT_MODE:
         plan.add(f"exchange {exchange}: mode {mode:o} -> 1777", lambda: os.chmod(exchange, 0o1777))
     course = os.path.join(exchange, course_id)
-    teacher = _user(instructor)
+    teacher = find_user(instructor)
     if os.path.isdir(course) and teacher is not None:
         owner = os.stat(course).st_uid
         if owner != teacher.pw_uid:
@@ -351,55 +204,6 @@ def _makedirs_owned(folder: Path, user) -> None:
         os.chown(path, user.pw_uid, user.pw_gid)
 
 
-def site_files(args, course_id: str, course_dir: str) -> dict[str, str]:
-    """Every file the site folder holds, by path relative to it, as text."""
-    etc = os.path.join(args.site, "etc")
-    classroom = {
-        "course_id": course_id,
-        "instructor": args.instructor,
-        "students_group": f"nbgrader-{course_id}",
-        "instructors_group": f"formgrade-{course_id}",
-        "course_dir": course_dir,
-        "exchange": args.exchange,
-        "bind_url": args.bind_url,
-        "state_dir": os.path.join(args.site, "hub"),
-        # Jupyter configuration folders by role (JUPYTER_CONFIG_PATH, before "common")
-        "config": {
-            "common": os.path.join(etc, "common"),
-            "student": os.path.join(etc, "students"),
-            "instructor": os.path.join(etc, "instructor"),
-        },
-    }
-    generated = "# Written by classroom/setup_course.py; it rewrites this file when run again.\n"
-    common = (
-        generated + "c = get_config()  # noqa: F821\n"
-        f"c.CourseDirectory.course_id = {course_id!r}\n"
-        f"c.Exchange.root = {args.exchange!r}\n"
-        "# Submissions that only their student and the instructor can open (see that module).\n"
-        'c.ExchangeFactory.submit = "mlcourse.grading.exchange.ExchangeSubmit"\n'
-    )
-    instructor = (
-        generated + "c = get_config()  # noqa: F821\n"
-        "# nbgrader's one class, one grader: the formgrader runs in the instructor's own server.\n"
-        f"c.CourseDirectory.root = {course_dir!r}\n"
-    )
-    off = {name: False for name in STUDENT_EXTENSIONS_OFF["server"]}
-    return {
-        "classroom.json": json.dumps(classroom, indent=2) + "\n",
-        "etc/common/nbgrader_config.py": common,
-        "etc/instructor/nbgrader_config.py": instructor,
-        "etc/students/jupyter_server_config.json": json.dumps(
-            {"ServerApp": {"jpserver_extensions": off}}, indent=2
-        )
-        + "\n",
-        "etc/students/labconfig/page_config.json": json.dumps(
-            {"disabledExtensions": {name: True for name in STUDENT_EXTENSIONS_OFF["lab"]}},
-            indent=2,
-        )
-        + "\n",
-    }
-
-
 def plan_site(plan: Plan, args, course_id: str, course_dir: str) -> None:
     for rel, text in site_files(args, course_id, course_dir).items():
         path = os.path.join(args.site, rel)
@@ -437,7 +241,7 @@ def enrol(course_dir: str, instructor: str, students: list[Student]) -> str:
     }
     payload = json.dumps([{k: getattr(s, k) for k in COLUMNS} for s in students])
     proc = subprocess.run(
-        [sys.executable, os.path.abspath(__file__), "_enrol"],
+        [sys.executable, "-c", ENROL],
         input=payload,
         capture_output=True,
         text=True,
@@ -452,33 +256,30 @@ def enrol(course_dir: str, instructor: str, students: list[Student]) -> str:
     return proc.stdout.strip()
 
 
-def _enrol_here() -> int:
-    """(Run as the instructor, in the course folder.) Read students as JSON from stdin."""
-    from nbgrader.api import Gradebook
-    from nbgrader.apps import NbGrader
+# Run by the instructor's own Python, in the course folder (nbgrader reads the course's
+# nbgrader_config.py there); the students arrive as JSON on stdin.
+ENROL = """
+import json, sys
+from nbgrader.api import Gradebook
+from nbgrader.apps import NbGrader
 
-    app = NbGrader()
-    app.initialize([])
-    added = updated = 0
-    with Gradebook(app.coursedir.db_url, app.coursedir.course_id) as gb:
-        known = {s.id for s in gb.students}
-        for s in json.load(sys.stdin):
-            gb.update_or_create_student(s["id"], **_fields(s))
-            if s["id"] in known:
-                updated += 1
-            else:
-                added += 1
-    print(f"gradebook: {added} students added, {updated} already enrolled (details updated)")
-    return 0
-
-
-def _fields(student: dict) -> dict:
-    return {k: (student.get(k) or None) for k in ("first_name", "last_name", "email")}
+app = NbGrader()
+app.initialize([])
+added = updated = 0
+with Gradebook(app.coursedir.db_url, app.coursedir.course_id) as gb:
+    known = {s.id for s in gb.students}
+    for s in json.load(sys.stdin):
+        names = {k: s.get(k) or None for k in ("first_name", "last_name", "email")}
+        gb.update_or_create_student(s["id"], **names)
+        updated += s["id"] in known
+        added += s["id"] not in known
+print(f"gradebook: {added} students added, {updated} already enrolled (details updated)")
+"""
 
 
 def check_environment() -> None:
     """Fail unless an unprivileged user can run this Python environment (every server does)."""
-    nobody = _user("nobody")
+    nobody = find_user("nobody")
     if nobody is None:
         return
     try:
@@ -543,8 +344,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["_enrol"]:
-        return _enrol_here()
     args = parse_args(argv)
     try:
         return _setup(args)
@@ -586,7 +385,7 @@ def _setup(args) -> int:
     # Not <home>/<course id>: a folder named "mlcourse" in the folder a server or kernel starts
     # in would shadow an editable install of the mlcourse package (the current folder comes
     # first on sys.path).
-    home = _home(args.instructor) if _user(args.instructor) else "~" + args.instructor
+    home = _home(args.instructor) if find_user(args.instructor) else "~" + args.instructor
     course_dir = args.course_dir or os.path.join(home, "courses", course_id)
     plan = Plan()
     plan_exchange(plan, args.exchange, course_id, args.instructor)
