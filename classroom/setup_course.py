@@ -338,6 +338,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument(
         "--bind-url", default="http://127.0.0.1:8000", help="where the hub listens (%(default)s)"
     )
+    p.add_argument("--ssl-cert", help="TLS certificate for the hub (with --ssl-key)")
+    p.add_argument("--ssl-key", help="TLS private key for the hub (with --ssl-cert)")
     p.add_argument("--dry-run", action="store_true", help="print what would change, change nothing")
     return p.parse_args(argv)
 
@@ -355,7 +357,9 @@ def main(argv: list[str] | None = None) -> int:
 def _setup(args) -> int:
     if not NAME_RE.match(args.instructor):
         raise SetupError(f"--instructor {args.instructor!r} is not a safe user name: {NAME_RULE}")
-    for opt in ("site", "exchange", "home_base", "course_dir"):
+    if bool(args.ssl_cert) != bool(args.ssl_key):
+        raise SetupError("--ssl-cert and --ssl-key go together")
+    for opt in ("site", "exchange", "home_base", "course_dir", "ssl_cert", "ssl_key"):
         value = getattr(args, opt)
         if value is not None and not os.path.isabs(value):
             raise SetupError(f"--{opt.replace('_', '-')} must be an absolute path, not {value!r}")

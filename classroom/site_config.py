@@ -72,6 +72,8 @@ def site_files(args, course_id: str, course_dir: str) -> dict[str, str]:
         "course_dir": course_dir,
         "exchange": args.exchange,
         "bind_url": args.bind_url,
+        "ssl_cert": getattr(args, "ssl_cert", None),
+        "ssl_key": getattr(args, "ssl_key", None),
         "state_dir": os.path.join(args.site, "hub"),
         # Jupyter configuration folders by role (JUPYTER_CONFIG_PATH, before "common")
         "config": {role: os.path.join(etc, folder) for role, folder in ROLES.items()},

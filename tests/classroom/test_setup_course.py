@@ -118,3 +118,7 @@ def test_the_script_checks_its_options(tmp_path):
     assert proc.returncode == 2 and "--home-base must be an absolute path" in proc.stderr
     proc = _setup(tmp_path, tmp_path / "missing.csv")
     assert proc.returncode == 2 and "cannot read the class list" in proc.stderr
+    proc = _setup(tmp_path, _write(tmp_path, GOOD), "--ssl-cert", "/etc/ssl/hub.pem")
+    assert proc.returncode == 2 and "--ssl-cert and --ssl-key go together" in proc.stderr
+    proc = _setup(tmp_path, _write(tmp_path, GOOD), "--ssl-cert", "hub.pem", "--ssl-key", "/k")
+    assert proc.returncode == 2 and "--ssl-cert must be an absolute path" in proc.stderr
