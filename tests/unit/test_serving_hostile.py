@@ -158,7 +158,7 @@ def test_unknown_paths_do_not_become_metric_labels(server):
 
 
 def test_deep_json_on_admin_swap_is_a_4xx(server):
-    for depth in (10, 900, 1000, 5000, 20_000):
+    for depth in (10, *range(700, 1100, 20), 5000, 20_000):
         deep = b"[" * depth + b"]" * depth
         for body in (deep, b'{"version": ' + deep + b"}"):
             for headers in (ADMIN, {}):

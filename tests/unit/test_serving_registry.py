@@ -9,6 +9,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import time
 import zipfile
 
 import numpy as np
@@ -248,7 +249,9 @@ def test_log_rotation_stays_within_its_bound(tmp_path, backups):
     path = tmp_path / "p.jsonl"
     handler = PredictionLogHandler(path, max_bytes=2000, backups=backups)
     for i in range(300):  # non-ASCII text is longer in bytes than in characters
-        lines = [json.dumps({"i": i, "j": j, "t": "é" * 30}, ensure_ascii=False) for j in range(3)]
+        lines = [
+            json.dumps({"i": i, "j": j, "t": "é" * (i % 97)}, ensure_ascii=False) for j in range(2)
+        ]
         handler.emit(_record("\n".join(lines)))
     handler.close()
     files = sorted(p for p in tmp_path.iterdir() if not p.name.startswith("."))
@@ -285,19 +288,26 @@ def test_log_is_shared_safely_by_several_processes(tmp_path):
     # what `serve --workers N` does: four writers, one file, rotating all the time
     path = tmp_path / "p.jsonl"
     script = textwrap.dedent("""
-        import json, logging, sys
+        import json, logging, sys, time
         from mlcourse.serving.logs import PredictionLogHandler
-        handler = PredictionLogHandler(sys.argv[1], max_bytes=8192, backups=40)
-        for i in range(400):
+        handler = PredictionLogHandler(sys.argv[1], max_bytes=8192, backups=400)
+        time.sleep(max(0.0, float(sys.argv[3]) - time.time()))  # all four start together
+        for i in range(2000):
             lines = [json.dumps({"w": sys.argv[2], "i": i, "j": j}) for j in range(2)]
             handler.emit(logging.makeLogRecord({"msg": "\\n".join(lines)}))
         handler.close()
     """)
-    procs = [subprocess.Popen([sys.executable, "-c", script, str(path), str(w)]) for w in range(4)]
+    start = str(time.time() + 8)
+    cmd = [sys.executable, "-c", script, str(path)]
+    procs = [subprocess.Popen([*cmd, str(w), start]) for w in range(4)]
     assert all(p.wait(120) == 0 for p in procs)
     files = [p for p in tmp_path.iterdir() if p.name.startswith("p.jsonl")]
     assert all(f.stat().st_size <= 8192 for f in files), sorted(f.stat().st_size for f in files)
+    files.sort(key=lambda f: -int(f.suffix[1:]) if f.suffix[1:].isdigit() else 0)  # oldest first
     seen = [json.loads(line) for f in files for line in f.read_text().splitlines()]
+    for w in range(4):  # each writer's lines in the order it wrote them: nothing went astray
+        mine = [(r["i"], r["j"]) for r in seen if r["w"] == str(w)]
+        assert mine == sorted(mine), f"writer {w}'s lines are out of order across files"
     assert sorted((r["w"], r["i"], r["j"]) for r in seen) == sorted(
-        (str(w), i, j) for w in range(4) for i in range(400) for j in range(2)
+        (str(w), i, j) for w in range(4) for i in range(2000) for j in range(2)
     )
