@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             from mlcourse.serving.server import run
 
             run(serve_settings.Settings.from_args(args))
-        except (ValueError, OSError) as exc:  # ModelLoadError is a ValueError
+        except (ValueError, OSError, RuntimeError) as exc:  # ModelLoadError is a ValueError
             print(f"mlcourse serve: error: {exc}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:

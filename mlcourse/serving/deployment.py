@@ -27,13 +27,16 @@ from mlcourse.serving.metrics import Metrics
 from mlcourse.serving.predictor import ModelHandle, Predictor
 from mlcourse.serving.registry import (
     MODEL_FILE,
+    PENDING_FILE,
     POINTER_FILE,
     ModelLoadError,
     _read_metadata,
+    clear_pending,
     list_versions,
     load_version,
     pointer_lock,
     read_pointer,
+    write_pending,
     write_pointer,
 )
 from mlcourse.serving.schemas import Pointer, SwapResponse, WorkerStatus
@@ -93,6 +96,8 @@ class Deployment:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlcourse-admin")
         self._locks: dict[int, asyncio.Lock] = {}
         self._failed_serial: int | None = None
+        self._preload: tuple[int, str, asyncio.Future] | None = None
+        self._moved_at = 0.0
         self._write_status()
 
     # ---- state ------------------------------------------------------------------------------
@@ -171,7 +176,10 @@ class Deployment:
             self.metrics.swaps.labels("ok").inc()
         workers = await self._wait_for_workers(handle.serial)
         return SwapResponse(
-            previous_version=previous, model_version=handle.version, workers=workers
+            previous_version=previous,
+            model_version=handle.version,
+            workers=workers,
+            followed_in=round(max(0.0, time.monotonic() - self._moved_at), 3),
         )
 
     def _change_locked(self, choose: Callable) -> tuple[ModelHandle, str]:
@@ -184,10 +192,17 @@ class Deployment:
             version, history = choose(pointer)
             if version == pointer.version and history is None:  # already deployed
                 if current.serial == pointer.serial:
+                    self._moved_at = time.monotonic()
                     return current, pointer.version
+                self._moved_at = time.monotonic()
                 return self._load(version, pointer.serial), pointer.version
-            handle = self._load(version, pointer.serial + 1)  # checked before the pointer moves
-            write_pointer(self.registry, version, pointer, history=history)
+            write_pending(self.registry, version, pointer.serial + 1)
+            try:
+                handle = self._load(version, pointer.serial + 1)  # checked before the pointer moves
+                write_pointer(self.registry, version, pointer, history=history)
+                self._moved_at = time.monotonic()
+            finally:
+                clear_pending(self.registry)
             return handle, pointer.version
 
     def _load(self, version: str, serial: int) -> ModelHandle:
@@ -211,21 +226,46 @@ class Deployment:
 
     # ---- following the pointer --------------------------------------------------------------
     async def watch(self) -> None:
-        """Follow changes of the registry's pointer made by other workers (runs forever)."""
-        path = self.registry / POINTER_FILE
-        seen = None
+        """Follow changes of the registry's pointer made by other workers (runs forever).
+
+        A swap in progress is announced in ``.pending.json``: this worker starts loading that
+        version at once, so it can switch as soon as the pointer moves.
+        """
+        seen: dict[str, tuple | None] = {POINTER_FILE: None, PENDING_FILE: None}
         while True:
             await asyncio.sleep(self.settings.watch_interval)
-            try:
-                stat = os.stat(path)
-            except OSError:
-                continue
-            key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-            if key == seen:
-                continue
-            seen = key
+            changed = []
+            for name in seen:
+                try:
+                    stat = os.stat(self.registry / name)
+                    key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+                except OSError:
+                    key = None
+                if key != seen[name]:
+                    seen[name] = key
+                    changed.append(name)
             with contextlib.suppress(Exception):  # a bug here must not stop the watcher
-                await self._follow()
+                if PENDING_FILE in changed:
+                    self._start_preload()
+                if POINTER_FILE in changed:
+                    await self._follow()
+
+    def _start_preload(self) -> None:
+        pending = read_pointer(self.registry, PENDING_FILE)
+        if pending is None:  # the swap ended: keep a preload only if the pointer moved to it
+            pointer = read_pointer(self.registry)
+            if self._preload and (pointer is None or pointer.serial < self._preload[0]):
+                self._preload = None
+            return
+        if pending.serial <= self.predictor.handle.serial:
+            return
+        if self._lock().locked() or (self._preload and self._preload[0] == pending.serial):
+            return  # this worker is making the change, or already loading it
+        future = asyncio.get_running_loop().run_in_executor(
+            self._pool, self._load, pending.version, pending.serial
+        )
+        future.add_done_callback(lambda f: f.cancelled() or f.exception())  # retrieved
+        self._preload = (pending.serial, pending.version, future)
 
     async def _follow(self) -> None:
         pointer = read_pointer(self.registry)
@@ -237,10 +277,14 @@ class Deployment:
         async with self._lock():
             if pointer.serial <= self.predictor.handle.serial:
                 return  # this worker made the change itself
+            preload, self._preload = self._preload, None
             try:
-                handle = await loop.run_in_executor(
-                    self._pool, self._load, pointer.version, pointer.serial
-                )
+                if preload is not None and preload[:2] == (pointer.serial, pointer.version):
+                    handle = await preload[2]  # loading started when the swap was announced
+                else:
+                    handle = await loop.run_in_executor(
+                        self._pool, self._load, pointer.version, pointer.serial
+                    )
             except ModelLoadError as exc:
                 self._failed_serial = pointer.serial
                 self.metrics.swaps.labels("follow_failed").inc()

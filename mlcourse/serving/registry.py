@@ -54,6 +54,7 @@ __all__ = [
 MODEL_FILE = "model.skops"
 METADATA_FILE = "metadata.json"
 POINTER_FILE = "current.json"
+PENDING_FILE = ".pending.json"  # a swap in progress: other workers may start loading it
 LOCK_FILE = ".lock"
 MAX_METADATA_BYTES = 1024 * 1024
 MAX_MODEL_BYTES = 128 * 1024 * 1024
@@ -322,15 +323,42 @@ def pointer_lock(registry: str | os.PathLike) -> Iterator[None]:
         os.close(fd)
 
 
-def read_pointer(registry: str | os.PathLike) -> Pointer | None:
+def read_pointer(registry: str | os.PathLike, name: str = POINTER_FILE) -> Pointer | None:
     """The registry's ``current.json``, or ``None`` if there is none (or it is unreadable)."""
     try:
-        data = (Path(registry) / POINTER_FILE).read_bytes()
+        data = (Path(registry) / name).read_bytes()
         if len(data) > MAX_METADATA_BYTES:
             return None
         return Pointer.model_validate_json(data)
     except (OSError, ValidationError):
         return None
+
+
+def _write_atomic(registry: Path, name: str, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=registry, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, registry / name)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def write_pending(registry: str | os.PathLike, version: str, serial: int) -> None:
+    """Announce a swap in progress (``.pending.json``): followers may start loading it early."""
+    pending = Pointer(version=version, serial=serial, updated=_now())
+    _write_atomic(Path(registry), PENDING_FILE, pending.model_dump_json())
+
+
+def clear_pending(registry: str | os.PathLike) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(Path(registry) / PENDING_FILE)
 
 
 def write_pointer(
@@ -351,16 +379,7 @@ def write_pointer(
         version=version,
         serial=(previous.serial + 1) if previous is not None else 1,
         history=history[-100:],
-        updated=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        updated=_now(),
     )
-    registry = Path(registry)
-    fd, tmp = tempfile.mkstemp(dir=registry, prefix=".current-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(pointer.model_dump_json(indent=2) + "\n")
-        os.replace(tmp, registry / POINTER_FILE)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    _write_atomic(Path(registry), POINTER_FILE, pointer.model_dump_json(indent=2) + "\n")
     return pointer

@@ -175,6 +175,10 @@ class SwapResponse(BaseModel):
         description="each live worker's version when the answer was sent (all follow within "
         "about a second; the answer waits for them, at most a few seconds)"
     )
+    followed_in: float = Field(
+        description="seconds from the registry's pointer moving to every live worker serving "
+        "the new version (or to the end of the wait)"
+    )
 
 
 class VersionsResponse(BaseModel):

@@ -39,6 +39,11 @@ __all__ = ["supervise"]
 logger = logging.getLogger("mlcourse.serving")
 POLL = 0.1
 YOUNG = 5.0  # a worker that dies younger than this is restarted after a delay
+STARTUP_TIMEOUT = 300.0
+
+
+class WorkerError(RuntimeError):
+    """The workers could not start."""
 
 
 class _Slot:
@@ -51,6 +56,7 @@ class _Slot:
 
 def supervise(settings: Settings) -> None:
     """Run ``settings.workers`` workers until SIGTERM/SIGINT (or the parent dies)."""
+    parent = os.getppid()
     handle = deploy_at_start(settings)  # a bad registry fails here, with its reason, exit 2
     version = handle.version
     del handle  # the workers load their own copies
@@ -71,6 +77,9 @@ def supervise(settings: Settings) -> None:
     def on_signal(signum, frame) -> None:
         stop.set()
 
+    def orphaned() -> bool:
+        return settings.exit_with_parent and os.getppid() != parent
+
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, on_signal)
 
@@ -84,16 +93,22 @@ def supervise(settings: Settings) -> None:
         slot.started = time.monotonic()
 
     slots = [_Slot() for _ in range(settings.workers)]
-    for slot in slots:
-        start(slot)
+    try:
+        for slot in slots:
+            start(slot)
+        _wait_until_ready(slots, status_dir, lambda: stop.is_set() or orphaned())
+    except BaseException:
+        _stop_all(slots, status_dir, metrics_dir)
+        sock.close()
+        shutil.rmtree(state, ignore_errors=True)
+        raise
     print(
         f"mlcourse serve: {version} on {url_of(settings.host, port)} ({settings.workers} workers)",
         flush=True,
     )
-    parent = os.getppid()
     try:
         while not stop.wait(POLL):
-            if settings.exit_with_parent and os.getppid() != parent:
+            if orphaned():
                 break
             now = time.monotonic()
             for slot in slots:
@@ -118,6 +133,26 @@ def supervise(settings: Settings) -> None:
         _stop_all(slots, status_dir, metrics_dir)
         sock.close()
         shutil.rmtree(state, ignore_errors=True)
+
+
+def _wait_until_ready(slots: list[_Slot], status_dir: Path, stopped) -> None:
+    """Until every worker has loaded its model (it writes its status file then)."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while True:
+        ready = {p.stem for p in status_dir.glob("*.json")}
+        if all(str(s.process.pid) in ready for s in slots):
+            return
+        dead = [s.process for s in slots if s.process.exitcode is not None]
+        if dead:
+            raise WorkerError(
+                f"worker {dead[0].pid} exited with code {dead[0].exitcode} while starting "
+                "(its message is above)"
+            )
+        if stopped():
+            raise KeyboardInterrupt
+        if time.monotonic() > deadline:
+            raise WorkerError(f"the workers did not start within {STARTUP_TIMEOUT:.0f} s")
+        time.sleep(0.05)
 
 
 def _forget(pid: int, status_dir: Path, metrics_dir: Path) -> None:
