@@ -42,6 +42,7 @@ def registry(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def server(registry):
     settings = dict(header_timeout=1.0, body_timeout=1.0, keep_alive_timeout=1.0)
+    settings["limit_concurrency"] = 20
     with ServerProcess(registry, admin_token=TOKEN, version="v1", **settings) as srv:
         yield srv
 
@@ -246,6 +247,18 @@ def test_slow_or_silent_clients_are_disconnected(server):
     counts = _metrics(server.url)
     assert counts['mlcourse_connections_refused_total{reason="header_timeout"}'] >= 2
     assert counts['mlcourse_requests_total{endpoint="/predict",status="408"}'] >= 1
+
+
+def test_connections_over_the_limit_get_503(server):
+    idle = [raw_connection(server.url) for _ in range(25)]  # held open, saying nothing
+    try:
+        time.sleep(0.2)
+        r = httpx.get(server.url + "/health", headers={"Connection": "close"})
+        assert r.status_code == 503, r.text
+    finally:
+        for sock in idle:
+            sock.close()
+    wait_for(lambda: httpx.get(server.url + "/health").status_code == 200)
 
 
 def test_a_client_leaving_mid_body_is_not_a_server_error(server):
