@@ -7,18 +7,23 @@ FastAPI's "bigger applications" layout:
 ``settings``           :class:`Settings`: every option and limit, one object for the CLI,
                        :func:`create_app` and :class:`ServerProcess`
 ``registry``           :func:`save_model`, :func:`load_model`, :func:`list_versions`: versions on
-                       disk, audited loading (types, decompressed size, metadata schema),
-                       the ``current.json`` pointer
+                       disk, checked loading (audit, metadata schema, structure), the
+                       ``current.json`` pointer
+``audit``              a model file's decompressed size and types, before it is loaded
 ``checks``             the structural check of every model before it serves
 ``schemas``            pydantic models of every body (``/openapi.json`` is built from them)
 ``predictor``          the model handle and the micro-batcher (inference off the event loop)
 ``deployment``         deploy at start, swap, rollback, and workers following the pointer
 ``routers/``           ``predict`` (``POST /predict``), ``ops`` (``/health``, ``/metrics``),
                        ``admin`` (``/admin/*``, token checked by a dependency)
-``metrics``, ``logs``  Prometheus (multiprocess with workers), the rotating prediction log
+``metrics``            Prometheus, by route template (multiprocess mode with workers)
+``logs``               the rotating, private, multi-process-safe prediction log
 ``limits``             header/body size limits and timeouts
+``errors``             exception handlers: one readable ``detail`` for every error
+``dependencies``       the serving state and admin authentication, for ``Depends``
 ``app``                :func:`create_app`
-``server``, ``workers``  :func:`run`: one process, or a supervisor and N workers
+``server``             :func:`run`: uvicorn in one process, or one worker
+``workers``            the supervisor of ``serve --workers N``
 ``process``            :class:`ServerProcess`: the server as a subprocess on a free port
 ``loadtest``           :func:`load_test`, :class:`BackgroundLoad`: a loopback load generator
 =====================  =================================================================

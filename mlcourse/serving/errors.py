@@ -50,7 +50,7 @@ def _where(loc: tuple) -> str:
     return out
 
 
-def describe(error: dict, *, n_features: int | None = None) -> str:
+def describe(error: dict, *, n_features: int | None = None, example: str = EXAMPLE) -> str:
     """One readable sentence for one pydantic error record."""
     kind, loc, ctx = error["type"], tuple(error["loc"]), error.get("ctx") or {}
     where, value = _where(loc), error.get("input")
@@ -59,13 +59,10 @@ def describe(error: dict, *, n_features: int | None = None) -> str:
         return f"body is not valid JSON: {ctx.get('error', 'decode error')} (at position {loc[-1]})"
     if depth == 0:
         if kind == "missing":
-            return f"body is empty; send JSON like {EXAMPLE} with Content-Type: application/json"
-        return (
-            f'expected a JSON object with a list under "instances", like {EXAMPLE}; '
-            f"got {_json_type(value)}"
-        )
+            return f"body is empty; send JSON like {example} with Content-Type: application/json"
+        return f"expected a JSON object like {example}; got {_json_type(value)}"
     if kind == "missing":
-        return f'the body has no "{where}"; expected a JSON object like {EXAMPLE}'
+        return f'the body has no "{where}"; expected a JSON object like {example}'
     if kind == "extra_forbidden":
         return f"{where} is not an accepted field"
     if depth == 1 and kind == "too_short":
@@ -77,10 +74,13 @@ def describe(error: dict, *, n_features: int | None = None) -> str:
         )
     if depth == 1 and kind == "list_type":
         return f'"{where}" must be a list; got {_json_type(value)}'
-    if kind == "string_type":
+    instance = bool(loc) and "instances" in loc
+    if kind == "string_type" and instance:
         return (
             f"{where} is {_json_type(value)}; this model expects text (a JSON string per instance)"
         )
+    if kind == "string_type":
+        return f"{where} must be a string; got {_json_type(value)}"
     if kind == "string_unicode":
         return f"{where} is not valid Unicode text (it holds a lone surrogate escape)"
     if kind == "string_too_long":
@@ -121,7 +121,8 @@ def install_handlers(app: FastAPI, *, n_features: int | None) -> None:
         # the most useful error first: a bad body, then a bad list, then the first bad item
         errors.sort(key=lambda e: len([p for p in e["loc"] if p != "body"]))
         first = syntax[0] if syntax else errors[0]
-        detail = describe(first, n_features=n_features)
+        example = EXAMPLE if request.url.path == "/predict" else '{"version": "v2"}'
+        detail = describe(first, n_features=n_features, example=example)
         if len(errors) > 1 and not syntax:
             detail += f" ({len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
         status = 400 if syntax or first["type"] == "missing" and len(first["loc"]) == 1 else 422
