@@ -168,7 +168,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default = f.default
         if f.name == "admin_token":
             default = os.environ.get(ADMIN_TOKEN_ENV)
-        if help_ is not argparse.SUPPRESS and kind is not bool and default is not None:
+        shown = f.name != "admin_token"  # a secret: never printed
+        if shown and help_ is not argparse.SUPPRESS and kind is not bool and default is not None:
             help_ += f" (default {default})"
         if kind is bool:
             parser.add_argument(flag, action="store_true", help=help_)

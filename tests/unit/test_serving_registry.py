@@ -311,3 +311,13 @@ def test_log_is_shared_safely_by_several_processes(tmp_path):
     assert sorted((r["w"], r["i"], r["j"]) for r in seen) == sorted(
         (str(w), i, j) for w in range(4) for i in range(2000) for j in range(2)
     )
+
+
+def test_the_admin_token_is_read_from_the_environment_and_never_printed(monkeypatch):
+    import argparse
+
+    monkeypatch.setenv("MLCOURSE_ADMIN_TOKEN", "s3cret-from-env")
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert "s3cret-from-env" not in parser.format_help()
+    assert parser.parse_args(["--registry", "x"]).admin_token == "s3cret-from-env"
