@@ -77,7 +77,10 @@ def _encode(value: Any, where: str) -> Any:
     if isinstance(value, (list, tuple)):
         return [_encode(v, where) for v in value]
     if isinstance(value, np.ndarray):
-        return {"__ndarray__": [_encode(v, where) for v in value.tolist()], "dtype": str(value.dtype)}
+        return {
+            "__ndarray__": [_encode(v, where) for v in value.tolist()],
+            "dtype": str(value.dtype),
+        }
     if isinstance(value, pd.DataFrame):
         return {
             "__dataframe__": {

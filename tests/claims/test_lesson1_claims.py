@@ -52,7 +52,9 @@ def test_learning_curve_says_more_data_should_help(run):
     assert cv.iloc[-1] < cv.iloc[-2], (
         f"seed {run.seed}: CV error not still falling at the right edge of the curve:\n{curve}"
     )
-    assert gap.iloc[-1] > BASELINE, f"seed {run.seed}: the gap is not wide at the right edge:\n{curve}"
+    assert gap.iloc[-1] > BASELINE, (
+        f"seed {run.seed}: the gap is not wide at the right edge:\n{curve}"
+    )
 
 
 def test_more_data_narrows_the_gap_and_lowers_cv_error(run):

@@ -29,7 +29,9 @@ def test_the_notebook_runs_without_errors_or_warnings(run):
 def _collection(run):
     """(overall accuracy, recall on the weak group) per row of the collection tables."""
     weak, table = run["weak"], run["spam_centric"]
-    return {name: (row["test accuracy"], row[f"recall on '{weak}'"]) for name, row in table.iterrows()}
+    return {
+        name: (row["test accuracy"], row[f"recall on '{weak}'"]) for name, row in table.iterrows()
+    }
 
 
 def test_error_analysis_finds_a_weak_group(run):
@@ -49,7 +51,9 @@ def test_targeted_collection_beats_random_on_the_weak_group(run):
 
 
 def test_targeted_collection_beats_random_overall(runs):
-    gains = np.array([_collection(r)["targeted 100"][0] - _collection(r)["random 100"][0] for r in runs])
+    gains = np.array(
+        [_collection(r)["targeted 100"][0] - _collection(r)["random 100"][0] for r in runs]
+    )
     seeds = [r.seed for r in runs]
     assert gains.mean() > 0.002, f"targeted - random overall accuracy, seeds {seeds}: {gains}"
     assert in_at_least((gains > 0).sum(), 4), f"seeds {seeds}: targeted - random = {gains}"
