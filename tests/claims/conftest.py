@@ -11,8 +11,8 @@ code is retyped under ``tests/``.
 - ``SEEDS`` (0 to 4; the environment variable ``MLCOURSE_CLAIM_SEEDS="100 101 102"`` replaces
   them, for a held-out check) are the seeds every claims test runs.
 - Seed 0 runs the notebook exactly as a learner gets it (no parameter but ``RESULTS_PATH``
-  changed): this run replaces nbval for ``notebooks/``. Other seeds may also pass ``shrink``,
-  the parameters the lesson documents as safe to shrink.
+  changed): this run replaces nbval for ``notebooks/``. Other seeds also pass ``SHRINK[lesson]``,
+  parameters the lesson's parameters cell documents as not changing a claim.
 - A run fails on any cell error (with the seed and the traceback); ``assert_clean`` fails on any
   stderr output (warnings included), which JupyterLab would show a learner in red.
 """
@@ -34,6 +34,12 @@ from mlcourse.results import load_results
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 SEEDS = [int(s) for s in os.environ.get("MLCOURSE_CLAIM_SEEDS", "0 1 2 3 4").split()]
 CELL_TIMEOUT = 600  # seconds; a lesson cell takes under 10 s on an idle machine
+# Parameters that seeds other than 0 shrink, per lesson: only those the lesson's parameters cell
+# documents as not changing a claim. benchmarks/notebooks.py --seeds uses the same table.
+SHRINK: dict[str, dict[str, Any]] = {
+    "04_transfer_learning": {"SIZES": [25, 500], "CURVE_SEEDS": 1},
+    "05_deployment": {"LOAD_SECONDS": 0.3},
+}
 
 _RUNS: dict[tuple, LessonRun | BaseException] = {}
 
@@ -112,32 +118,30 @@ def execute_lesson(lesson: str, seed: int, **parameters: Any) -> LessonRun:
     return run
 
 
-def lesson_runs(lesson: str, *, shrink: dict[str, Any] | None = None):
-    """A module-scoped fixture: ``lesson`` executed for each seed in ``SEEDS``.
+def parameters_for(lesson: str, seed: int) -> dict[str, Any]:
+    """The parameters the claims tests pass besides SEED and RESULTS_PATH: none for seed 0 (the
+    notebook as committed), ``SHRINK[lesson]`` for the others."""
+    return {} if seed == 0 else dict(SHRINK.get(lesson, {}))
 
-    Seed 0 runs the notebook as committed; other seeds also apply ``shrink`` (parameters the
-    lesson documents as not changing a claim).
-    """
+
+def lesson_runs(lesson: str):
+    """A module-scoped fixture: ``lesson`` executed for each seed in ``SEEDS``."""
 
     @pytest.fixture(scope="module", params=SEEDS, ids=lambda s: f"seed{s}")
     def run(request) -> LessonRun:
-        seed = request.param
-        return execute_lesson(lesson, seed, **({} if seed == 0 or not shrink else shrink))
+        return execute_lesson(lesson, request.param, **parameters_for(lesson, request.param))
 
     return run
 
 
-def all_lesson_runs(lesson: str, *, shrink: dict[str, Any] | None = None):
+def all_lesson_runs(lesson: str):
     """A module-scoped fixture: the list of ``lesson``'s runs over all of ``SEEDS``, for claims
     stated over the seeds (a mean, or "in most seeds"). The runs are shared with
     :func:`lesson_runs`."""
 
     @pytest.fixture(scope="module")
     def runs() -> list[LessonRun]:
-        return [
-            execute_lesson(lesson, seed, **({} if seed == 0 or not shrink else shrink))
-            for seed in SEEDS
-        ]
+        return [execute_lesson(lesson, s, **parameters_for(lesson, s)) for s in SEEDS]
 
     return runs
 

@@ -67,7 +67,7 @@ def test_more_data_narrows_the_gap_and_lowers_cv_error(run):
     assert "high bias" in verdict2, f"seed {run.seed}: turn 2 diagnosed {verdict2!r}, not high bias"
 
 
-def test_routing_features_remove_bias(run):
+def test_routing_header_features_remove_bias(run):
     _, cv1, _ = _turn(run, 1)
     tr2, cv2, _ = _turn(run, 2)
     tr3, cv3, verdict3 = _turn(run, 3)

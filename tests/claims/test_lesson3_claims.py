@@ -42,6 +42,23 @@ def test_error_analysis_finds_a_weak_group(run):
     )
 
 
+def test_the_weak_group_is_the_one_the_text_describes(run):
+    # The lesson's prose (character 3-grams "catch spellings like m3dicine"; "too few misspelled
+    # spams for any C to learn them from") is written for this group.
+    assert run["weak"] == "misspelled", (
+        f"seed {run.seed}: the biggest dev error group is {run['weak']!r}"
+    )
+
+
+def test_targeted_labels_fix_most_of_the_weak_groups_errors(run):
+    c = _collection(run)
+    before, after = 1 - c["no new labels"][1], 1 - c["targeted 100"][1]
+    assert after < 0.5 * before, (
+        f"seed {run.seed}: the weak group's error rate went from {before:.3f} to {after:.3f} with "
+        "the targeted labels: not most of it fixed"
+    )
+
+
 def test_targeted_collection_beats_random_on_the_weak_group(run):
     c = _collection(run)
     assert c["targeted 100"][1] > c["random 100"][1] + 0.02, (

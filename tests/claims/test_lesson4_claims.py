@@ -23,15 +23,14 @@ from .conftest import SEEDS, all_lesson_runs, assert_clean, in_at_least, lesson_
 pytestmark = pytest.mark.claims
 LESSON = "04_transfer_learning"
 SMALL, LARGE = 25, 500
-SHRINK = {"SIZES": [SMALL, LARGE], "CURVE_SEEDS": 1}
 MODELS = {
     "from scratch": "scratch",
     "option 1 (output layer)": "option1",
     "option 2 (all layers)": "option2",
 }
 
-run = lesson_runs(LESSON, shrink=SHRINK)
-runs = all_lesson_runs(LESSON, shrink=SHRINK)
+run = lesson_runs(LESSON)
+runs = all_lesson_runs(LESSON)
 
 
 def test_the_notebook_runs_without_errors_or_warnings(run):
