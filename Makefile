@@ -24,7 +24,7 @@ lab: $(STAMP)
 		--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb \
 		$(if $(filter 0,$(shell id -u)),--allow-root)
 
-## Run the whole test suite: unit, claims, notebooks (nbval), nbgrader pipeline and browser tests.
+## Run the whole test suite: unit, claims (lesson notebooks per seed), solutions (nbval), nbgrader and browser tests.
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --nbval-cell-timeout=120 $(PYTEST_ARGS)
 
