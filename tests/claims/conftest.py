@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import pandas as pd
 import pytest
 
 from mlcourse.results import load_results
@@ -40,6 +41,10 @@ SHRINK: dict[str, dict[str, Any]] = {
     "04_transfer_learning": {"SIZES": [25, 500], "CURVE_SEEDS": 1},
     "05_deployment": {"LOAD_SECONDS": 0.3},
 }
+
+# Assertion messages print results tables whole, never with "..." for the middle columns.
+pd.set_option("display.width", 250)
+pd.set_option("display.max_columns", None)
 
 _RUNS: dict[tuple, LessonRun | BaseException] = {}
 

@@ -265,6 +265,7 @@ DEFINITIONS = {
         "0.25 rules",
         "5 runs",
         "300-email",
+        "700 of",
     },
     "06_fairness": {"29 CFR", "1607.4", "6 a"},
 }
