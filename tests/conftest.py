@@ -9,7 +9,8 @@ import tempfile
 
 # Lessons that save the learner's work next to the notebook (lesson 2's tag file) write to a
 # scratch file instead during automated runs, so a learner's own file can neither break
-# `make test` nor be touched by it. Kernels started by the claims tests, nbval and the browser tests inherit this.
+# `make test` nor be touched by it. Kernels started by the claims tests, nbval and the browser
+# tests inherit this.
 os.environ.setdefault("MLCOURSE_AUTOMATED", "1")
 
 # Notebooks and doctests put their scratch files (registries, saved models, tag files) in the
