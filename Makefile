@@ -26,7 +26,7 @@ lab: $(STAMP)
 
 ## Run the whole test suite: unit, claims (lesson notebooks per seed), solutions (nbval), nbgrader and browser tests.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --nbval-cell-timeout=120 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder --nbval-lax --nbval-cell-timeout=120 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check mlcourse tests notebooks solutions benchmarks scripts

@@ -21,3 +21,34 @@ if "MLCOURSE_TEST_TMPDIR" not in os.environ:
     os.environ["MLCOURSE_TEST_TMPDIR"] = os.environ["TMPDIR"] = _scratch
     tempfile.tempdir = None  # make this process re-read TMPDIR too
     atexit.register(shutil.rmtree, _scratch, ignore_errors=True)
+
+
+# Heaviest test files first. pytest-xdist (`-n 2 --dist loadfile --no-loadscope-reorder`, see the
+# Makefile) hands each worker the next file in this order as it finishes one, so starting with
+# the longest files (each lesson's claims run the notebook 5 times; nbgrader; the browser) and
+# ending with the many short ones balances the two workers (longest-processing-time first).
+# Estimates from `benchmarks/notebooks.py --seeds 0 1 2 3 4` and `pytest --durations`.
+HEAVY_FIRST = [
+    "tests/claims/test_lesson5",
+    "tests/grading/",
+    "tests/claims/test_lesson1",
+    "tests/notebooks/test_release.py",
+    "tests/claims/test_lesson3",
+    "tests/claims/test_lesson2",
+    "tests/claims/test_lesson4",
+    "tests/ui/test_lesson2",
+    "tests/claims/test_lesson6",
+    "tests/unit/test_serve.py",
+    "tests/ui/",
+    "solutions/",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item) -> int:
+        nodeid = item.nodeid
+        return next(
+            (i for i, p in enumerate(HEAVY_FIRST) if nodeid.startswith(p)), len(HEAVY_FIRST)
+        )
+
+    items.sort(key=rank)  # stable: a file's tests stay together and in order
