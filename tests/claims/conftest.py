@@ -20,6 +20,7 @@ code is retyped under ``tests/``.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -113,7 +114,7 @@ def execute_lesson(lesson: str, seed: int, **parameters: Any) -> LessonRun:
             _RUNS[key] = AssertionError(
                 f"{lesson} (seed {seed}, parameters {parameters or 'as committed'}) failed in "
                 f"cell {err.cell_index}: {err.ename}: {err.evalue}\n"
-                + "\n".join(err.traceback)[-3000:]
+                + re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(err.traceback))[-3000:]
             )
         except BaseException as err:  # noqa: BLE001 (cached, then raised for every test)
             _RUNS[key] = err
