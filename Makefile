@@ -31,9 +31,9 @@ test corpus: export MLCOURSE_DATA ?= $(CURDIR)/.data
 corpus: $(STAMP)
 	$(BIN)/python -m mlcourse data spamassassin || echo "make: no SpamAssassin corpus; the real-mail tests will skip"
 
-## Run the whole test suite: unit, claims, notebooks (nbval), nbgrader pipeline and browser tests.
+## Run the whole test suite: unit, claims (lesson notebooks per seed), solutions (nbval), nbgrader and browser tests.
 test: $(STAMP) corpus
-	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --nbval-cell-timeout=120 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder --nbval-lax --nbval-cell-timeout=120 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check mlcourse tests notebooks solutions benchmarks scripts

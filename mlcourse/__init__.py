@@ -12,6 +12,7 @@ One module per stage of the workflow:
 - :mod:`mlcourse.serving`: a FastAPI/uvicorn inference server with a skops model registry.
 - :mod:`mlcourse.monitor`: drift statistics (KS, PSI) over prediction logs.
 - :mod:`mlcourse.fairness`: audit reports, gates and mitigation over fairlearn.
+- :mod:`mlcourse.results`: a lesson's named results as JSON, for the claims tests.
 
 Submodules are imported on demand, so ``import mlcourse`` stays cheap.
 """
