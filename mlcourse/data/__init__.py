@@ -11,6 +11,8 @@ how much bias was put into a decision about people (for the fairness audit).
 :func:`load_spamassassin`         a folder of raw RFC 822 messages (SpamAssassin layout)
 :func:`make_applicants`           seeded applicants with a sensitive attribute (lesson 6)
 :func:`make_spoken_commands`      seeded spoken-command-like audio clips (lesson 3)
+:func:`make_real_world_digits`    digits redrawn by another pen, hand and scanner (lesson 3)
+:func:`disguise`                  an attacker's look-alike disguise of chosen words (lesson 6)
 ================================  ==========================================================
 """
 
@@ -28,6 +30,8 @@ _EXPORTS = {
     "load_spamassassin": "loaders",
     "make_applicants": "applicants",
     "make_spoken_commands": "audio",
+    "make_real_world_digits": "digits",
+    "disguise": "adversary",
 }
 
 __all__ = sorted(_EXPORTS)
