@@ -217,7 +217,7 @@ SUBJECTS = {
     "prize": ["Congratulations {n}", "You are a {t}!", "{t} notification", "Claim your {t}"],
     "phishing": ["Security alert", "Your account is suspended", "Action required: {t} your {t}"],
     "routing": ["Urgent request", "Quick favour", "Invoice {K}", "Business proposal"],
-    "image": ["hi", "hello", "for you", "look", "info", "re: your request"],
+    "image": ["hi", "hello", "for you", "look", "photos", "info", "re: your request"],
     "crypto": ["{t} {t} is live", "Your {t} {t}", "Last chance: {t}"],
 }
 

@@ -153,7 +153,7 @@ def _ham(cat: str, r: random.Random, kind: str | None = None) -> tuple[dict, lis
         elif r.random() < 0.3:
             # A photo with a line of text, or none: like image spam.
             traits.append("photo")
-            subject = r.choice(["hi", "hello", "look", "for you", "photos"])
+            subject = r.choice(["hi", "hello", "look", "for you", "photos", "from the weekend"])
             body = mt.image_tag(r, False)
             if r.random() < 0.45:
                 body += " " + r.choice(mt.TEMPLATES["personal"]).format_map(slots)
