@@ -68,7 +68,7 @@ DAYS = [
 
 # Sentence templates. Slots: {t} topic word, {x} rare word, {n} name, {d} day, {k} small number,
 # {K} long number, {u} the email's link.
-_T = {
+TEMPLATES = {
     "open": ["Hi {n},", "Hello {n},", "Dear {n},", "Hi all,", "Good morning,", "Hey {n}!"],
     "close": [
         "Thanks, {n}",
@@ -204,7 +204,6 @@ _T = {
         "Limited offer: use code {x} at checkout.",
     ],
 }
-TEMPLATES = _T
 
 SUBJECTS = {
     "work": ["{t} {t}", "Re: {t} {t}", "{t} {d}", "Fwd: {t}", "{x} {t}"],
