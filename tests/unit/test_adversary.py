@@ -49,12 +49,12 @@ def test_the_map_is_wider_than_a_normaliser_of_digits_and_accents():
     undo = str.maketrans({"4": "a", "@": "a", "3": "e", "1": "i", "!": "i", "0": "o", "5": "s",
                           "$": "s", "7": "t", "_": ""})  # fmt: skip
 
-    def normalise(text: str) -> str:
+    def simple_fold(text: str) -> str:
         text = unicodedata.normalize("NFKD", text.lower())
         return "".join(c for c in text if not unicodedata.combining(c)).translate(undo)
 
     out = disguise(" ".join(["click cheap claim"] * 100), WORDS, random_state=0)
-    undone = re.findall(r"\w+", normalise(out))
+    undone = re.findall(r"\w+", simple_fold(out))
     share = sum(w in WORDS for w in undone) / 300
     assert 0.1 < share < 0.9, f"the normaliser recovers {share:.0%}: some, not all"
     assert any(not c.isascii() for c in out), "Unicode look-alikes are part of the map"
