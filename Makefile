@@ -37,9 +37,9 @@ proxy: classroom/node_modules/.package-lock.json
 classroom/node_modules/.package-lock.json: classroom/package-lock.json
 	npm ci --prefix classroom --no-audit --no-fund --silent || echo "make: no proxy; the classroom test will skip"
 
-## Run the whole test suite: unit, claims, notebooks (nbval), nbgrader pipeline and browser tests.
+## Run the whole test suite: unit, claims (lesson notebooks per seed), solutions (nbval), nbgrader, classroom and browser tests.
 test: $(STAMP) corpus proxy
-	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --nbval-cell-timeout=120 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder --nbval-lax --nbval-cell-timeout=120 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check mlcourse tests notebooks solutions benchmarks scripts classroom

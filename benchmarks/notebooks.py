@@ -1,11 +1,17 @@
 """Time each lesson notebook in a fresh kernel and measure the kernel's peak memory.
 
-Usage: ``python benchmarks/notebooks.py [NOTEBOOK ...] [--timeout 600]``
+Usage: ``python benchmarks/notebooks.py [NOTEBOOK ...] [--timeout 600] [--seeds 0 1 2 3 4]``
 
-With no arguments, runs every ``notebooks/*.ipynb`` in order. Each notebook runs top to bottom
-with nbclient in a new kernel whose working directory is the notebook's folder, as in
-JupyterLab's "Restart Kernel and Run All Cells". The notebooks are read, never written: outputs
-stay in memory and are thrown away.
+With no arguments, runs every ``notebooks/*.ipynb`` in order. With ``--seeds``, runs every
+lesson (``notebooks/0N_*.ipynb``, N >= 1, or the notebooks given) once per seed, with the
+parameters the claims tests use (``tests/claims/conftest.py``: seed 0 as committed, other seeds
+with the lesson's documented shrinks), and prints, after the table of runs, the total seconds per
+lesson and per seed: what ``tests/claims`` costs. Its notebook runs are split over the 2 pytest
+workers, so on 2 idle cores its wall time is about half the grand total.
+
+Each notebook runs top to bottom with nbclient in a new kernel whose working directory is the
+notebook's folder, as in JupyterLab's "Restart Kernel and Run All Cells". The notebooks are read,
+never written: outputs stay in memory and are thrown away.
 
 Prints one Markdown table row per notebook:
 
@@ -106,10 +112,20 @@ def _first_line(source: str, width: int = 40) -> str:
     return line.replace("|", "\\|").replace("`", "'")
 
 
-def run_notebook(path: Path, timeout: int, kernel_name: str | None) -> dict:
-    """Execute one notebook in memory and return its measurements."""
+def run_notebook(
+    path: Path, timeout: int, kernel_name: str | None, parameters: dict | None = None
+) -> dict:
+    """Execute one notebook in memory and return its measurements.
+
+    ``parameters`` are injected after the cell tagged ``parameters``, as papermill does.
+    """
     row = {**EMPTY_ROW, "notebook": path.name}
     nb = nbformat.read(path, as_version=4)
+    if parameters is not None:
+        from papermill.iorw import load_notebook_node
+        from papermill.parameterize import parameterize_notebook
+
+        nb = parameterize_notebook(load_notebook_node(str(path)), parameters)
     row["cells"] = sum(c.cell_type == "code" and bool(c.source.strip()) for c in nb.cells)
     name = kernel_name or nb.metadata.get("kernelspec", {}).get("name") or "python3"
     started: dict[int, float] = {}
@@ -209,12 +225,53 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def per_seed_table(rows: list[dict], seeds: list[int]) -> str:
+    """Total seconds (kernel start included) per lesson and seed, with row and column sums."""
+    lessons = list(dict.fromkeys(r["notebook"] for r in rows))
+    seconds = {(r["notebook"], r["seed"]): r["start"] + r["total"] for r in rows}
+    head = ["lesson", *[f"seed {s}" for s in seeds], "all seeds"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(" --- " for _ in head) + "|"]
+    for lesson in lessons:
+        values = [seconds.get((lesson, s), 0.0) for s in seeds]
+        lines.append(
+            f"| {lesson} | " + " | ".join(f"{v:.1f}" for v in [*values, sum(values)]) + " |"
+        )
+    totals = [sum(seconds.get((lesson, s), 0.0) for lesson in lessons) for s in seeds]
+    lines.append("| all lessons | " + " | ".join(f"{v:.1f}" for v in [*totals, sum(totals)]) + " |")
+    return "\n".join(lines)
+
+
+def run_seeds(paths: list[Path], seeds: list[int], timeout: int, kernel: str | None) -> None:
+    sys.path.insert(0, str(ROOT))
+    from tests.claims.conftest import parameters_for
+
+    rows = []
+    for path in paths:
+        for seed in seeds:
+            params = {"SEED": seed, **parameters_for(path.stem, seed), "RESULTS_PATH": None}
+            print(f"running {path.name} with {params} ...", file=sys.stderr, flush=True)
+            try:
+                row = run_notebook(path.resolve(), timeout, kernel, params)
+            except Exception as exc:  # no parameters cell, missing kernel: report, carry on
+                row = {**EMPTY_ROW, "notebook": path.name, "error": f"{type(exc).__name__}: {exc}"}
+            row["notebook"] = f"{path.stem} seed {seed}"
+            rows.append({**row, "seed": seed, "lesson": path.name})
+    print(markdown(rows))
+    print()
+    print(per_seed_table([{**r, "notebook": r["lesson"]} for r in rows], seeds))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per cell (600)")
     parser.add_argument("--kernel", default=None, help="kernel name (the notebook's own)")
+    parser.add_argument(
+        "--seeds", nargs="+", type=int, default=None, help="run each lesson once per seed"
+    )
     args = parser.parse_args(argv)
+    if args.seeds is not None:
+        lessons = args.notebooks or sorted((ROOT / "notebooks").glob("0[1-9]_*.ipynb"))
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
     if not paths:
         print(f"no notebooks found in {ROOT / 'notebooks'}")
@@ -228,6 +285,9 @@ def main(argv: list[str] | None = None) -> int:
         f"peak <= {PEAK_MIB:.0f} MiB, no stderr.\n",
         flush=True,
     )
+    if args.seeds is not None:
+        run_seeds(lessons, args.seeds, args.timeout, args.kernel)
+        return 0
     rows = []
     for path in paths:
         if not path.is_file():

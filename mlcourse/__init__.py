@@ -9,9 +9,10 @@ One module per stage of the workflow:
   augmentations (lesson 3, defined in :mod:`mlcourse.widgets_augment`).
 - :mod:`mlcourse.augment`: seeded, batch-vectorised image and audio distortions.
 - :mod:`mlcourse.transfer`: a shipped pretrained network and fine-tuning helpers.
-- :mod:`mlcourse.serve`: a FastAPI/uvicorn inference server with a skops model registry.
+- :mod:`mlcourse.serving`: a FastAPI/uvicorn inference server with a skops model registry.
 - :mod:`mlcourse.monitor`: drift statistics (KS, PSI) over prediction logs.
 - :mod:`mlcourse.fairness`: audit reports, gates and mitigation over fairlearn.
+- :mod:`mlcourse.results`: a lesson's named results as JSON, for the claims tests.
 
 Submodules are imported on demand, so ``import mlcourse`` stays cheap.
 """

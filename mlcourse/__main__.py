@@ -1,6 +1,7 @@
 """Command line (also installed as ``mlcourse``).
 
-- ``python -m mlcourse serve --registry DIR``: serve the newest model of a registry.
+- ``python -m mlcourse serve --registry DIR [--workers N]``: serve a registry's current model
+  (every option is a field of :class:`mlcourse.serving.Settings`).
 - ``python -m mlcourse demo-model --registry DIR``: train lesson 5's spam model on synthetic
   emails and register it, so there is something to serve.
 - ``python -m mlcourse data spamassassin``: put the SpamAssassin corpus in the data home
@@ -15,16 +16,15 @@ prediction log::
 
     python -m mlcourse demo-model --registry models
     MLCOURSE_ADMIN_TOKEN=s3cret python -m mlcourse serve --registry models \\
-        --log-file predictions.jsonl
+        --log-file predictions.jsonl --workers 2
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
-from mlcourse import serve
+from mlcourse.serving import settings as serve_settings
 
 
 def _positive(text: str) -> int:
@@ -39,50 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser(
         "serve",
-        help="serve the newest model of a registry over HTTP",
+        help="serve a model registry over HTTP",
         description="Serve a model registry (folders v1/, v2/, ... written by "
-        "mlcourse.serve.save_model) with POST /predict, GET /health, GET /metrics and "
-        "token-protected /admin/swap and /admin/rollback.",
+        "mlcourse.serving.save_model) with POST /predict, GET /health, GET /metrics, "
+        "GET /openapi.json and token-protected /admin/swap and /admin/rollback.",
     )
-    p.add_argument("--registry", required=True, help="registry folder")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any free)")
-    p.add_argument("--version", default=None, help="version to serve first (default: newest)")
-    p.add_argument(
-        "--admin-token",
-        default=os.environ.get("MLCOURSE_ADMIN_TOKEN"),
-        help="token for /admin/* (default: $MLCOURSE_ADMIN_TOKEN; prefer the variable, the "
-        "command line is visible to other users). Without one, admin endpoints return 403.",
-    )
-    p.add_argument("--log-file", default=None, help="JSON-lines prediction log (default: none)")
-    p.add_argument("--log-inputs", action="store_true", help="also log raw inputs (off by default)")
-    p.add_argument(
-        "--log-max-bytes",
-        type=_positive,
-        default=20_000_000,
-        help="rotate the log at this size (default 20 MB)",
-    )
-    p.add_argument("--log-backups", type=int, default=3, help="rotated files kept (default 3)")
-    p.add_argument(
-        "--max-instances",
-        type=_positive,
-        default=serve.MAX_INSTANCES,
-        help=f"instances per request (default {serve.MAX_INSTANCES})",
-    )
-    p.add_argument(
-        "--max-body-bytes",
-        type=_positive,
-        default=serve.MAX_BODY_BYTES,
-        help=f"request body limit (default {serve.MAX_BODY_BYTES})",
-    )
-    p.add_argument(
-        "--no-fast-text",
-        dest="fast_text",
-        action="store_false",
-        help="always use scikit-learn's CountVectorizer.transform (by default a faster, "
-        "identical transform is used when the model qualifies)",
-    )
-    p.add_argument("--exit-with-parent", action="store_true", help=argparse.SUPPRESS)
+    serve_settings.add_arguments(p)
 
     d = sub.add_parser(
         "demo-model",
@@ -152,7 +114,9 @@ def demo_model(registry: str, n_emails: int = 4000, shift: float = 0.0, seed: in
     model = make_pipeline(CountVectorizer(max_features=10_000), LogisticRegression(max_iter=1000))
     model.fit(email_text(train), train["label"])
     accuracy = float((model.predict(email_text(test)) == test["label"]).mean())
-    return serve.save_model(
+    from mlcourse.serving.registry import save_model
+
+    return save_model(
         model,
         registry,
         data_summary={
@@ -169,22 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         try:
-            serve.run(
-                args.registry,
-                host=args.host,
-                port=args.port,
-                exit_with_parent=args.exit_with_parent,
-                version=args.version,
-                admin_token=args.admin_token,
-                log_file=args.log_file,
-                log_inputs=args.log_inputs,
-                log_max_bytes=args.log_max_bytes,
-                log_backups=args.log_backups,
-                max_instances=args.max_instances,
-                max_body_bytes=args.max_body_bytes,
-                fast_text=args.fast_text,
-            )
-        except (ValueError, OSError) as exc:  # ModelLoadError is a ValueError
+            from mlcourse.serving.server import run
+
+            run(serve_settings.Settings.from_args(args))
+        except (ValueError, OSError, RuntimeError) as exc:  # ModelLoadError is a ValueError
             print(f"mlcourse serve: error: {exc}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:

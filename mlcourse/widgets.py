@@ -1,8 +1,7 @@
 """ipywidgets for the course's hands-on steps.
 
 - :class:`ErrorTagger` (lesson 2): read misclassified examples one at a time and tag them.
-
-The augmentation preview of lesson 3 lives in :mod:`mlcourse.widgets_augment`.
+The augmentation preview (lesson 3) and the self-check :class:`Quiz` live in their own modules.
 """
 
 from __future__ import annotations
@@ -29,8 +28,9 @@ from mlcourse.errors import (
 # Lesson 3's augmentation preview lives in its own module (it needs no error-analysis code);
 # it is re-exported here so every widget of the course is found in mlcourse.widgets.
 from mlcourse.widgets_augment import AugmentPreview  # noqa: E402
+from mlcourse.widgets_quiz import Question, Quiz  # noqa: E402
 
-__all__ = ["AugmentPreview", "ErrorTagger"]
+__all__ = ["AugmentPreview", "ErrorTagger", "Question", "Quiz"]
 
 _RESULT_COLUMNS = ("true", "pred", "score")
 _N_SHORTCUTS = 9

@@ -11,7 +11,8 @@ import pytest
 
 # Lessons that save the learner's work next to the notebook (lesson 2's tag file) write to a
 # scratch file instead during automated runs, so a learner's own file can neither break
-# `make test` nor be touched by it. Kernels started by nbval and the browser tests inherit this.
+# `make test` nor be touched by it. Kernels started by the claims tests, nbval and the browser
+# tests inherit this.
 os.environ.setdefault("MLCOURSE_AUTOMATED", "1")
 
 # Notebooks and doctests put their scratch files (registries, saved models, tag files) in the
@@ -46,3 +47,34 @@ def spamassassin_corpus():
             pytest.fail(reason + ", and MLCOURSE_REQUIRE_CORPUS=1 forbids skipping")
         pytest.skip(reason)
     return folder
+
+
+# Heaviest test files first. pytest-xdist (`-n 2 --dist loadfile --no-loadscope-reorder`, see the
+# Makefile) hands each worker the next file in this order as it finishes one, so starting with
+# the longest files (each lesson's claims run the notebook 5 times; nbgrader; the browser) and
+# ending with the many short ones balances the two workers (longest-processing-time first).
+# Estimates from `benchmarks/notebooks.py --seeds 0 1 2 3 4` and `pytest --durations`.
+HEAVY_FIRST = [
+    "tests/claims/test_lesson5",
+    "tests/grading/",
+    "tests/claims/test_lesson1",
+    "tests/notebooks/test_release.py",
+    "tests/claims/test_lesson3",
+    "tests/claims/test_lesson2",
+    "tests/claims/test_lesson4",
+    "tests/ui/test_lesson2",
+    "tests/claims/test_lesson6",
+    "tests/unit/test_serving",
+    "tests/ui/",
+    "solutions/",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item) -> int:
+        nodeid = item.nodeid
+        return next(
+            (i for i, p in enumerate(HEAVY_FIRST) if nodeid.startswith(p)), len(HEAVY_FIRST)
+        )
+
+    items.sort(key=rank)  # stable: a file's tests stay together and in order

@@ -14,6 +14,8 @@ how much bias was put into a decision about people (for the fairness audit).
 :func:`get_data_home`             the cache folder (``MLCOURSE_DATA``, ``~/mlcourse_data``)
 :func:`make_applicants`           seeded applicants with a sensitive attribute (lesson 6)
 :func:`make_spoken_commands`      seeded spoken-command-like audio clips (lesson 3)
+:func:`make_real_world_digits`    digits redrawn by another pen, hand and scanner (lesson 3)
+:func:`disguise`                  an attacker's look-alike disguise of chosen words (lesson 6)
 ================================  ==========================================================
 """
 
@@ -33,6 +35,8 @@ _EXPORTS = {
     "get_data_home": "fetch",
     "make_applicants": "applicants",
     "make_spoken_commands": "audio",
+    "make_real_world_digits": "digits",
+    "disguise": "adversary",
 }
 
 __all__ = sorted(_EXPORTS)

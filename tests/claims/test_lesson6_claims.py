@@ -1,226 +1,92 @@
-"""Lesson 6's measured claims (notebooks/06_fairness.ipynb), each over five seeds.
+"""Lesson 6's measured claims, on the notebook's own results for each seed.
 
-The notebook's pipeline is rebuilt here step for step (same data sizes, split, model, mitigation,
-thresholds); the spam attack and the normaliser are taken from the notebook's own cells, so the
-claims are checked for the code the learner reads.
+``notebooks/06_fairness.ipynb`` runs with papermill for every seed (applicants, split,
+mitigation, spam corpus, attack and monitoring weeks all follow from it). It saves the baseline
+audit (``audit_by_group``, ``audit_disparities``, ``baseline_gate_passed``), ``unaware``
+(dropping the group column, or every proxy), ``tradeoff`` (baseline vs mitigations, with
+accuracy against the ground truth), ``mitigated_disparities`` (ThresholdOptimizer),
+``arms_race`` (spam recall before and after the attack and the normaliser) and ``weekly`` (the
+four-fifths ratio per week of the prediction log).
 """
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
-import nbformat
-import numpy as np
-import pandas as pd
 import pytest
-from fairlearn.postprocessing import ThresholdOptimizer
-from sklearn.compose import make_column_transformer
-from sklearn.feature_extraction.text import CountVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import recall_score
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from mlcourse.data import email_text, make_applicants, make_spam_emails
-from mlcourse.fairness import audit, compare_candidates, mitigation_candidates
+from .conftest import assert_clean, lesson_runs
 
 pytestmark = pytest.mark.claims
+BAD_WEEKS = (5, 6)  # the weeks the notebook serves the unmitigated model
 
-SEEDS = [0, 1, 2, 3, 4]
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "06_fairness.ipynb"
-FEATURES = ["group", "sex", "postcode", "experience_years", "test_score", "education_years"]
-CATEGORICAL = ["group", "sex", "postcode"]
-BLIND = [c for c in FEATURES if c != "group"]
-MERIT = ["experience_years", "test_score", "education_years"]
-GATE = dict(
-    max_demographic_parity_difference=0.10,
-    max_equalized_odds_difference=0.30,
-    min_selection_rate_ratio=0.80,
-)
+run = lesson_runs("06_fairness")
 
 
-def screening_model(features):
-    cats = [c for c in features if c in CATEGORICAL]
-    nums = [c for c in features if c not in CATEGORICAL]
-    prep = make_column_transformer(
-        (OneHotEncoder(handle_unknown="ignore"), cats), (StandardScaler(), nums)
-    )
-    return make_pipeline(prep, LogisticRegression(solver="newton-cholesky"))
+def test_the_notebook_runs_without_errors_or_warnings(run):
+    assert_clean(run)
 
 
-def notebook_functions(*names: str) -> dict:
-    """Execute the notebook cells that define ``names`` and return the namespace."""
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    ns: dict = {"np": np, "re": re, "pd": pd}
-    for name in names:
-        cells = [c.source for c in nb.cells if c.cell_type == "code" and f"def {name}(" in c.source]
-        assert len(cells) == 1, f"expected one notebook cell defining {name}()"
-        exec(compile(cells[0], f"06_fairness:{name}", "exec"), ns)
-    return ns
+def test_audit_finds_the_disparity(run):
+    d, by = run["audit_disparities"], run["audit_by_group"]
+    numbers = f"seed {run.seed}:\n{d}\n{by}"
+    assert d["demographic_parity_difference"] > 0.15, numbers
+    assert d["selection_rate_ratio"] < 0.8, numbers  # fails the four-fifths rule
+    assert d["false_negative_rate_difference"] > 0.2, numbers
+    assert by["selection_rate"].idxmin() == "C", numbers
+    assert by["false_negative_rate"].idxmax() == "C", numbers
+    assert not run["baseline_gate_passed"], f"seed {run.seed}: the baseline passes the gate"
 
 
-@pytest.fixture(scope="module")
-def fairness_runs():
-    runs = {}
-    for seed in SEEDS:
-        people = make_applicants(6000, random_state=seed)
-        train, test = train_test_split(
-            people, test_size=0.5, random_state=seed, stratify=people["group"]
-        )
-        baseline = screening_model(FEATURES).fit(train[FEATURES], train["hired"])
-        blind = screening_model(BLIND).fit(train[BLIND], train["hired"])
-        merit = screening_model(MERIT).fit(train[MERIT], train["hired"])
-        post = ThresholdOptimizer(
-            estimator=baseline,
-            constraints="demographic_parity",
-            prefit=True,
-            predict_method="predict_proba",
-        ).fit(train[FEATURES], train["hired"], sensitive_features=train["group"])
-        cands = mitigation_candidates(
-            baseline, train[FEATURES], train["hired"], sensitive_features=train["group"]
-        )
-        preds = {
-            "baseline": baseline.predict(test[FEATURES]),
-            "without group": blind.predict(test[BLIND]),
-            "merit features only": merit.predict(test[MERIT]),
-            "ThresholdOptimizer": post.predict(
-                test[FEATURES], sensitive_features=test["group"], random_state=seed
-            ),
-            "ExponentiatedGradient": cands["ExponentiatedGradient"].predict(
-                test[FEATURES], random_state=seed
-            ),
-        }
-        table = compare_candidates(preds, test["hired"], sensitive_features=test["group"])
-        table["accuracy vs qualified"] = [(p == test["qualified"]).mean() for p in preds.values()]
-        runs[seed] = {
-            "test": test,
-            "preds": preds,
-            "table": table,
-            "post": post,
-            "baseline": baseline,
-        }
-    print("\nlesson 6 trade-off tables (claims):")
-    for seed, run in runs.items():
-        print(f"seed {seed}\n{run['table'].round(3).to_string()}")
-    return runs
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-def test_audit_finds_the_disparity(fairness_runs, seed):
-    run = fairness_runs[seed]
-    test = run["test"]
-    report = audit(test["hired"], run["preds"]["baseline"], sensitive_features=test["group"])
-    d, by = report.disparities, report.by_group
-    assert d["demographic_parity_difference"] > 0.15
-    assert d["selection_rate_ratio"] < 0.8  # fails the four-fifths rule
-    assert d["false_negative_rate_difference"] > 0.2
-    assert by["selection_rate"].idxmin() == "C"
-    assert by["false_negative_rate"].idxmax() == "C"
-    assert not report.gate(**GATE)
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-def test_dropping_the_sensitive_column_leaves_most_of_it(fairness_runs, seed):
-    t = fairness_runs[seed]["table"]["demographic_parity_difference"]
-    assert t["without group"] >= 0.5 * t["baseline"], "the postcode proxy should keep most of it"
-    ratio = fairness_runs[seed]["table"].loc["without group", "selection_rate_ratio"]
-    assert ratio < 0.8
+def test_dropping_the_sensitive_column_leaves_most_of_it(run):
+    t = run["unaware"]
+    dp = t["demographic_parity_difference"]
+    numbers = f"seed {run.seed}:\n{t}"
+    assert dp["without group"] >= 0.5 * dp["baseline"], "the postcode proxy keeps most: " + numbers
+    assert t.loc["without group", "selection_rate_ratio"] < 0.8, numbers
     # Dropping every proxy (possible only because we built the data) removes most of it.
-    assert t["merit features only"] < 0.5 * t["baseline"]
+    assert dp["merit features only"] < 0.5 * dp["baseline"], numbers
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_mitigation_halves_disparity_at_a_reported_cost(fairness_runs, seed):
-    table = fairness_runs[seed]["table"]
+def test_mitigation_cuts_disparity_well_over_half_at_a_reported_cost(run):
+    table = run["tradeoff"]
     base = table.loc["baseline"]
     for name in ["ThresholdOptimizer", "ExponentiatedGradient"]:
         row = table.loc[name]
         cut = 1 - row["demographic_parity_difference"] / base["demographic_parity_difference"]
         cost = base["accuracy"] - row["accuracy"]
-        print(f"seed {seed} {name}: DP cut {cut:.0%}, accuracy cost {cost:.3f}")
-        assert cut >= 0.6, f"{name} should cut the demographic-parity difference well over half"
-        # "accuracy against the historical labels drops a little (half a point to three points)"
-        assert 0.0 < cost <= 0.035
+        numbers = f"seed {run.seed} {name}: DP cut {cut:.0%}, accuracy cost {cost:.3f}\n{table}"
+        assert cut >= 0.6, "should cut the demographic-parity difference well over half: " + numbers
+        # "accuracy against the historical labels drops a little"
+        assert 0.0 < cost <= 0.035, numbers
         # ... yet against the ground truth, the mitigated model is more accurate.
-        assert row["accuracy vs qualified"] > base["accuracy vs qualified"]
+        assert row["accuracy vs qualified"] > base["accuracy vs qualified"], numbers
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_mitigated_model_meets_the_parity_target(fairness_runs, seed):
+def test_mitigated_model_meets_the_parity_target(run):
     # The notebook's gate (DP difference <= 0.10) holds; the four-fifths ratio is near or above
     # 0.8 (how far above varies with the seed, so the notebook claims no more than that).
-    run = fairness_runs[seed]
-    test = run["test"]
-    report = audit(
-        test["hired"], run["preds"]["ThresholdOptimizer"], sensitive_features=test["group"]
-    )
-    assert report.disparities["selection_rate_ratio"] >= 0.75
-    assert report.disparities["demographic_parity_difference"] <= 0.1
+    d = run["mitigated_disparities"]
+    assert d["selection_rate_ratio"] >= 0.75, f"seed {run.seed}:\n{d}"
+    assert d["demographic_parity_difference"] <= 0.1, f"seed {run.seed}:\n{d}"
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_monitoring_flags_the_rolled_back_weeks(fairness_runs, seed):
-    run = fairness_runs[seed]
-    ratios = {}
-    for week in range(1, 9):
-        batch = make_applicants(600, random_state=1000 * (seed + 1) + week)
-        if week in (5, 6):
-            decisions = run["baseline"].predict(batch[FEATURES])
-        else:
-            decisions = run["post"].predict(
-                batch[FEATURES], sensitive_features=batch["group"], random_state=week
-            )
-        rates = pd.Series(decisions).groupby(batch["group"].to_numpy()).mean()
-        ratios[week] = rates.min() / rates.max()
-    bad = [ratios[w] for w in (5, 6)]
-    good = [r for w, r in ratios.items() if w not in (5, 6)]
-    print(f"seed {seed} weekly ratios: " + ", ".join(f"{r:.2f}" for r in ratios.values()))
-    assert max(bad) < 0.6, "the unmitigated weeks should fall far below four-fifths"
-    assert min(good) > max(bad) + 0.1
+def test_monitoring_flags_the_rolled_back_weeks(run):
+    weekly = run["weekly"].set_index("week")
+    ratio = weekly["four-fifths ratio"]
+    bad = ratio[ratio.index.isin(BAD_WEEKS)]
+    good = ratio[~ratio.index.isin(BAD_WEEKS)]
+    numbers = f"seed {run.seed}:\n{weekly}"
+    assert (weekly.loc[list(BAD_WEEKS), "model_version"] == "v1-baseline").all(), numbers
+    assert bad.max() < 0.6, "the unmitigated weeks should fall far below four-fifths: " + numbers
+    assert good.min() > bad.max() + 0.1, numbers
 
 
-@pytest.fixture(scope="module")
-def arms_race():
-    ns = notebook_functions("misspell", "attack", "normalise")
-    rows = {}
-    for seed in SEEDS:
-        emails = make_spam_emails(4000, random_state=seed)
-        train, test = train_test_split(
-            emails, test_size=0.25, random_state=seed, stratify=emails["label"]
-        )
-        spam_filter = make_pipeline(
-            CountVectorizer(max_features=10_000), LogisticRegression(max_iter=1000)
-        ).fit(email_text(train), train["label"])
-        vocabulary = spam_filter[0].get_feature_names_out()
-        weights = spam_filter[-1].coef_[0]
-        top = vocabulary[np.argsort(weights)[::-1][:200]]
-        giveaways = [w for w in top if w.isalpha() and len(w) >= 3]
-        attacked = ns["attack"](test, giveaways, seed=seed)
-        defended = make_pipeline(
-            CountVectorizer(max_features=10_000, preprocessor=ns["normalise"]),
-            LogisticRegression(max_iter=1000),
-        ).fit(email_text(train), train["label"])
-        rows[seed] = {
-            "clean": recall_score(test["label"], spam_filter.predict(email_text(test))),
-            "attacked": recall_score(attacked["label"], spam_filter.predict(email_text(attacked))),
-            "defended clean": recall_score(test["label"], defended.predict(email_text(test))),
-            "defended attacked": recall_score(
-                attacked["label"], defended.predict(email_text(attacked))
-            ),
-        }
-    table = pd.DataFrame(rows).T
-    print(f"\nlesson 6 spam arms race (recall):\n{table.round(3).to_string()}")
-    return table
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-def test_misspelling_attack_lowers_recall_and_normaliser_restores_it(arms_race, seed):
-    r = arms_race.loc[seed]
-    lost = r["clean"] - r["attacked"]
-    assert lost >= 0.05, "the attack should cost the word filter at least 5 points of recall"
+def test_misspelling_attack_lowers_recall_and_normaliser_restores_it(run):
+    t = run["arms_race"]
+    plain, defended = t.loc["filter (lesson 1)"], t.loc["filter + normaliser"]
+    lost = plain["clean mail"] - plain["attacked mail"]
+    numbers = f"seed {run.seed}:\n{t}"
+    assert lost >= 0.05, "the attack should cost the word filter 5 points of recall: " + numbers
     # "wins back nearly all the recall the attack took": at least three quarters of it ...
-    assert r["defended attacked"] >= r["attacked"] + 0.75 * lost
+    assert defended["attacked mail"] >= plain["attacked mail"] + 0.75 * lost, numbers
     # ... "at no cost on clean mail".
-    assert r["defended clean"] >= r["clean"] - 0.01
+    assert defended["clean mail"] >= plain["clean mail"] - 0.01, numbers

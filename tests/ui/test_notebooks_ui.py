@@ -1,28 +1,52 @@
-"""Every lesson opens in a real JupyterLab, runs all its cells and shows no error output."""
+"""Notebooks in a real JupyterLab: they run all their cells, show no error output, and their
+widgets render.
+
+Every lesson (01-06) already runs headless, in a fresh kernel, in ``tests/claims`` (seed 0, as
+committed), which fails on any cell error or stderr output: the same outputs JupyterLab shows in
+red. What only a browser can check is that widgets render and respond, so the browser runs the
+lessons that display widgets (2 and 3, by their widget tests) and the start page; a guard below
+fails if a notebook that shows widgets has no browser run.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from .lab import error_outputs, open_notebook, run_all_cells, run_notebook
 from .test_lesson2_widget import NOTEBOOK as LESSON2
 from .test_lesson3_widget import NOTEBOOK as LESSON3
 
+ROOT = Path(__file__).resolve().parents[2]
 # These lessons are run in full (with run_notebook) by their widget tests before the widgets are
 # driven; running them here too would only repeat a minute of browser time.
 RUN_BY_WIDGET_TESTS = {LESSON2, LESSON3}
+# Notebooks that tests/claims does not run (no parameters cell, no claims): the start page.
 NOTEBOOKS = sorted(
     p.name
-    for p in (Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb")
-    if f"notebooks/{p.name}" not in RUN_BY_WIDGET_TESTS
+    for p in (ROOT / "notebooks").glob("*.ipynb")
+    if not re.match(r"0[1-9]_", p.name) and f"notebooks/{p.name}" not in RUN_BY_WIDGET_TESTS
 )
+WIDGETS = re.compile(r"^\s*(?:from|import) (?:ipywidgets|mlcourse\.widgets)", re.M)
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebook_runs_in_jupyterlab(page, lab, name):
     run_notebook(page, lab, f"notebooks/{name}")
+
+
+def test_every_notebook_with_widgets_runs_in_the_browser():
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        if any(c.cell_type == "code" and WIDGETS.search(c.source) for c in nb.cells):
+            rel = f"notebooks/{path.name}"
+            assert rel in RUN_BY_WIDGET_TESTS or path.name in NOTEBOOKS, (
+                f"{rel} shows widgets but no browser test runs it: add a widget test "
+                "(see test_lesson2_widget.py) to RUN_BY_WIDGET_TESTS"
+            )
 
 
 def test_harness_sees_errors(page, lab):

@@ -23,34 +23,94 @@ def test_same_seed_same_corpus_other_seed_other_corpus():
     assert not a.equals(make_spam_emails(200, random_state=4))
 
 
+SPAM_FAMILIES = {"pharma", "watches", "prize", "phishing", "image", "routing"}
+
+
+def traits_of(df):
+    return df["traits"].str.split(";").map(lambda t: set(t) - {""})
+
+
 def test_families_and_traits_are_all_present():
     df = make_spam_emails(3000, random_state=0)
-    spam_cats = set(
-        df.loc[
-            df["category"].isin(["pharma", "watches", "prize", "phishing", "image", "routing"]),
-            "category",
-        ]
-    )
-    assert spam_cats == {"pharma", "watches", "prize", "phishing", "image", "routing"}
-    traits = set(";".join(df["traits"]).split(";")) - {""}
+    assert set(df.loc[df["category"].isin(SPAM_FAMILIES), "category"]) == SPAM_FAMILIES
+    traits = set().union(*traits_of(df))
     for t in [
         "pharma",
-        "misspelled",
-        "unusual_routing",
+        "watches",
+        "prize",
         "phishing",
         "image",
+        "misspelled",
+        "unusual_routing",
         "promo_words",
+        "photo",
+        "mailing_list",
+        "forwarded",
+        "small_server",
+        "travelling",
         "mislabeled",
     ]:
         assert t in traits, f"trait {t!r} never generated"
-    # Categories overlap: some emails carry several traits.
-    assert (df["traits"].str.count(";") >= 1).any()
+
+
+def test_spam_families_overlap():
+    df = make_spam_emails(3000, random_state=0)
+    combos = traits_of(df)
+    assert (combos.map(len) >= 3).sum() > 20, "few emails carry three traits or more"
+    for combo in [
+        {"pharma", "misspelled", "unusual_routing"},
+        {"image", "phishing"},
+        {"image", "unusual_routing"},
+    ]:
+        assert combos.map(combo.issubset).any(), f"no email carries {sorted(combo)}"
+
+
+def test_routing_signs_are_recorded_honestly():
+    df = make_spam_emails(3000, random_state=1)
+    unusual = traits_of(df).map(lambda t: "unusual_routing" in t)
+    no_rdns = df["received"].str.contains("(unknown [", regex=False)
+    assert unusual[no_rdns].all(), "a hop without reverse DNS is unusual routing"
+    assert no_rdns[unusual].mean() < 0.8  # dynamic hosts and rare domains count too
+    assert (df.loc[df["category"] == "work", "received"].str.count("\n") >= 1).all()
+    # Newest hop first: our own delivery tops every route.
+    assert df["received"].str.startswith("from localhost by ").all()
+
+
+def test_routes_are_only_partly_predictive():
+    df = make_spam_emails(6000, random_state=2)
+    unusual = traits_of(df).map(lambda t: "unusual_routing" in t)
+    spam, ham = df["label"] == 1, df["label"] == 0
+    # Spam shows unusual routes far more often than ham, but neither side is pure:
+    assert unusual[spam].mean() > 3 * unusual[ham].mean()
+    assert unusual[ham].sum() > 50, "innocent ham (hotel Wi-Fi, small servers) has them too"
+    assert (~unusual[spam]).mean() > 0.5, "much spam travels an ordinary-looking route"
+    routing = df["category"] == "routing"
+    assert unusual[routing].mean() > 0.95  # this family's only tell is its route
+
+
+def test_no_fixed_list_of_domains_catches_the_spam_routes():
+    # Lesson 1 once used the generator's own list of top-level domains: it must not work.
+    old_list = r"\.(?:biz|info|top|xyz|click|ru|cn|work)\b"
+    a = make_spam_emails(3000, random_state=0)
+    b = make_spam_emails(3000, random_state=1)
+    routing = a.loc[a["category"] == "routing", "received"]
+    assert routing.str.contains(old_list).mean() < 0.35
+
+    def tlds(df):
+        spam = df[df["label"] == 1]
+        hosts = (spam["sender"] + " " + spam["received"]).str.findall(r"\w\.([a-z]+)\b(?!\.)")
+        return set().union(*map(set, hosts))
+
+    ta, tb = tlds(a), tlds(b)
+    assert len(ta) > 200, "spam should come from an open set of top-level domains"
+    assert len(ta & tb) / len(ta | tb) < 0.6, "another corpus should bring new domains"
 
 
 def test_misspellings_look_like_spammers_do_it():
     df = make_spam_emails(2000, random_state=1)
     body = " ".join(df.loc[df["traits"].str.contains("misspelled"), "body"])
     assert any(ch in body for ch in "0134@$"), "misspelled spam should swap letters for digits"
+    assert any(ch in body for ch in "аеорсі"), "and sometimes for Cyrillic look-alikes"
 
 
 def test_image_spam_has_almost_no_text():
@@ -58,6 +118,26 @@ def test_image_spam_has_almost_no_text():
     words = df["body"].str.split().str.len()
     assert words[df["category"] == "image"].median() < 8
     assert words[df["category"] == "work"].median() > 20
+    photos = df["traits"].str.contains("photo")
+    assert words[photos].median() < 12, "genuine photos with a line of text look alike"
+
+
+def test_no_generator_word_is_in_every_email():
+    # A rare made-up word must stay rare: none in more than 3% of the emails.
+    from mlcourse.data._mailtext import TAIL
+
+    df = make_spam_emails(3000, random_state=0)
+    words = df["body"].str.lower().str.findall(r"[a-z]+").map(set)
+    tail = set(TAIL)
+    counts = pd.Series([w for ws in words for w in ws if w in tail]).value_counts()
+    assert counts.iloc[0] / len(df) < 0.03, f"{counts.index[0]!r} is everywhere"
+
+
+def test_bodies_are_sentences():
+    df = make_spam_emails(500, random_state=0)
+    work = df.loc[df["category"] == "work", "body"]
+    assert (work.str.count(r"[.?!]") >= 2).all()
+    assert work.str.contains(r"\b(?:attached|review|meeting|update)\b").mean() > 0.3
 
 
 def test_label_noise_rate_and_marking():

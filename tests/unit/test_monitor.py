@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from mlcourse.monitor import PSI_LARGE, drift_report, ks_test, psi, read_prediction_log
-from mlcourse.serve import PredictionLog
+from mlcourse.serving import PredictionLogHandler
 
 
 def test_psi_of_identical_samples_is_zero():
@@ -100,9 +101,10 @@ def test_drift_report_table():
 
 def test_read_prediction_log_reads_rotated_files_in_order(tmp_path):
     path = tmp_path / "predictions.jsonl"
-    log = PredictionLog(path, max_bytes=1024, backups=5)
+    log = PredictionLogHandler(path, max_bytes=1024, backups=5)
     for i in range(60):
-        log.write([json.dumps({"ts": "2026-01-01T00:00:00+00:00", "i": i, "score": i / 60})])
+        line = json.dumps({"ts": "2026-01-01T00:00:00+00:00", "i": i, "score": i / 60})
+        log.emit(logging.makeLogRecord({"msg": line}))
     log.close()
     with open(path, "a") as fh:
         fh.write('{"i": 60, "sco')  # a line cut short by a crash
