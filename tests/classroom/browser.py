@@ -70,19 +70,20 @@ def fetch_in_assignments_panel(page, room: Classroom, person: Person, assignment
 
 def grade_by_hand(
     page, room: Classroom, student: Person, assignment: str, grade_id: str, score: float, answer
-) -> float:
-    """Log in as the instructor, open the student's submission in the formgrader, give a score."""
+) -> Seen:
+    """Log in as the instructor, open the student's submission in the formgrader, give a score.
+
+    Afterwards the formgrader's list of submissions is opened again: ``texts["row before"]`` and
+    ``texts["row after"]`` are the student's row there (overall score first) before and after.
+    """
     start = time.monotonic()
     log_in(page, room, room.instructor, "4-instructor")
     page.goto(f"{room.url}/user/{room.instructor.name}/formgrader")
     page.locator("a:text-is('Manual Grading')").first.click()
     page.locator(f"a:text-is('{assignment}')").click()
     page.locator("a:text-is('iterative_loop')").click()
-    # The table fills in after the page loads; names are hidden until asked for.
-    page.locator("a:has-text('Submission #')").first.wait_for(timeout=TIMEOUT_MS)
-    page.locator("button:has-text('Show All Names')").click()
-    name = page.locator(f"a.name-shown:has-text('{student.last_name}, {student.first_name}')")
-    name.wait_for(state="visible", timeout=TIMEOUT_MS)
+    name, row = _submission_row(page, student)
+    before = row.inner_text()
     _shot(page, "5-formgrader-submissions")
     name.click()
     box = page.locator(f"input.score#{grade_id}")
@@ -93,7 +94,22 @@ def grade_by_hand(
     box.press("Tab")  # the formgrader saves a score when its box loses focus
     _wait_saved(page, room, student, grade_id, score)
     _shot(page, "6-formgrader-graded")
-    return time.monotonic() - start
+    # Back to the list of submissions (the formgrader's view of the gradebook): the new total.
+    page.locator("a:text-is('iterative_loop')").first.click()
+    _, row = _submission_row(page, student)
+    after = row.inner_text()
+    _shot(page, "7-formgrader-after")
+    return Seen(time.monotonic() - start, {"row before": before, "row after": after})
+
+
+def _submission_row(page, student: Person):
+    """The student's link and table row in the formgrader's list of a notebook's submissions."""
+    # The table fills in after the page loads; names are hidden until asked for.
+    page.locator("a:has-text('Submission #')").first.wait_for(timeout=TIMEOUT_MS)
+    page.locator("button:has-text('Show All Names')").click()
+    name = page.locator(f"a.name-shown:has-text('{student.last_name}, {student.first_name}')")
+    name.wait_for(state="visible", timeout=TIMEOUT_MS)
+    return name, page.locator("tbody tr").filter(has=name)
 
 
 def _wait_saved(page, room, student, grade_id, score, timeout_s: float = 30) -> None:

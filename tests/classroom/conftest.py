@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 
 import pytest
 
@@ -54,12 +55,14 @@ def room():
     """A set-up course with an instructor and three students, and its hub running."""
     require_classroom()
     classroom = Classroom.create()
+    start = time.monotonic()
     try:
         proc = classroom.run_setup()
         assert proc.returncode == 0, f"setup_course.py failed:\n{proc.stdout}\n{proc.stderr}"
         classroom.setup_output = proc.stdout
         classroom.set_passwords()
         classroom.start_hub()
+        classroom.start_seconds = time.monotonic() - start  # set-up script, passwords, hub
         yield classroom
     finally:
         classroom.stop()

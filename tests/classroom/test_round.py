@@ -77,6 +77,7 @@ class Round:
 @pytest.fixture(scope="module")
 def rnd(room):
     r = Round(room, kind={s.name: k for s, k in zip(room.students, KINDS)})
+    r.seconds["before the round: setup_course.py, passwords, hub start"] = room.start_seconds
     start = time.monotonic()
     yield r
     r.seconds["whole round"] = time.monotonic() - start
@@ -302,12 +303,17 @@ def test_instructor_grades_the_written_answer_by_hand(step, browser_page):
     from tests.classroom.browser import grade_by_hand
 
     person = step.student("solution")
-    seconds = grade_by_hand(
+    seen = grade_by_hand(
         browser_page, step.room, person, ASSIGNMENT, WRITTEN, HAND_SCORE, WRITTEN_ANSWER
     )
-    step.seconds["browser: formgrader, grade by hand"] = seconds
+    step.seconds["browser: formgrader, grade by hand"] = seen.seconds
     grades = _gradebook(step.room)[person.name]
     assert grades[WRITTEN][1] == HAND_SCORE, f"manual score in the gradebook: {grades[WRITTEN]}"
+    # The formgrader's own list shows the new overall score (its first score column).
+    most = sum(g[2] for g in grades.values())
+    auto = EXPECTED_AUTO["solution"]
+    assert f"{auto:g} / {most:g}" in seen.texts["row before"], seen.texts
+    assert f"{auto + HAND_SCORE:g} / {most:g}" in seen.texts["row after"], seen.texts
     step.hand_score = HAND_SCORE
 
 
