@@ -94,6 +94,21 @@ def test_routing_header_features_help_modestly(run):
     tr3, cv3, _ = _turn(run, 3)
     assert tr3 < tr2, f"seed {run.seed}: turn-3 train error {tr3:.2%} not below turn 2's {tr2:.2%}"
     assert cv3 < cv2, f"seed {run.seed}: turn-3 CV error {cv3:.2%} not below turn 2's {cv2:.2%}"
-    # "only a little ... still several times the baseline"
-    assert cv2 - cv3 < 2 * POINT, f"seed {run.seed}: gain {cv2 - cv3:.2%} is not modest"
-    assert cv3 > 3 * BASELINE, f"seed {run.seed}: turn-3 CV error {cv3:.2%} near the baseline"
+    # "the CV error by about a point ... fix some of the errors, not most of them"
+    gain = cv2 - cv3
+    assert 0.5 * POINT < gain < 2 * POINT, f"seed {run.seed}: gain {gain:.2%}, not about a point"
+    assert gain < cv2 / 2, f"seed {run.seed}: {cv2:.2%} -> {cv3:.2%} fixes most of the errors"
+    # "still several times the baseline"
+    assert cv3 > 2.5 * BASELINE, f"seed {run.seed}: turn-3 CV error {cv3:.2%} near the baseline"
+
+
+def test_the_route_signs_read_off_the_misses_are_real(run):
+    # "Every sign is more common in the spam that got through than in ham"
+    rates = run["sign_rates"]
+    for sign in rates.columns:
+        assert rates.loc["missed spam", sign] > rates.loc["ham", sign], (
+            f"seed {run.seed}: sign {sign!r} not more common in missed spam than in ham:\n{rates}"
+        )
+    # "... some of the dozen misses we read show a sign" (what the learner reads is not empty)
+    read = run["misses_read"]
+    assert read["with a sign"] >= 2, f"seed {run.seed}: of the misses read, {read.to_dict()}"
