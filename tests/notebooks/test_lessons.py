@@ -170,6 +170,8 @@ DEFINITIONS = {
         "6,000 more",
         "9,000 in",
         "9,000 emails",
+        "0.5 so",  # the default threshold of a classifier
+        "0.5",
     },
     "02_error_analysis": {
         "10,000 most",
