@@ -8,7 +8,7 @@ The workflow of lesson 2, in the order a learner meets it:
 :func:`sample_errors`             a seeded random sample of a manageable size (say 100)
 :class:`mlcourse.widgets.ErrorTagger`  tag the sample by hand, one example at a time
 :func:`simulate_human_tags`       STAND-IN for the human, for automated runs only
-:func:`tally_tags`                count overlapping tags, sort, share of errors (upper bound)
+:func:`tally_tags`                count overlapping tags, sort, share of errors (an estimate)
 :class:`TallyDisplay`             the tally as a bar chart
 :func:`save_tags`, :func:`load_tags`  the tag file (CSV), with clear errors on bad files
 ================================  ==========================================================
@@ -273,8 +273,10 @@ def tally_tags(tags, *, n_errors: int | None = None, error_rate: float | None = 
     """Count the tags, sort them by count, and give each tag's share of the errors.
 
     An example may carry several tags (an email can be pharma spam *and* misspelled), so each of
-    its tags is counted once and the shares may add up to more than 100%. A tag's share is the
-    most that fixing that group can remove from the errors: the upper bound on its gain.
+    its tags is counted once and the shares may add up to more than 100%. A tag's share
+    estimates what fixing that group can remove from the errors: what a fix that repairs every
+    error of the group, and changes nothing else, would remove. It is an estimate, not a cap:
+    a real fix repairs only part of its group and also repairs or breaks other predictions.
 
     Parameters
     ----------
@@ -285,14 +287,14 @@ def tally_tags(tags, *, n_errors: int | None = None, error_rate: float | None = 
         Number of errors the shares are relative to. Default: the number of entries in ``tags``
         (the examples looked at, tagged or not).
     error_rate : float, optional
-        The model's error rate (errors / examples). When given, adds ``max_gain``: the share
-        times the error rate, the most accuracy that fixing every error of the group can add.
+        The model's error rate (errors / examples). When given, adds ``est_gain``: the share
+        times the error rate, the accuracy that repairing every error of the group would add.
 
     Returns
     -------
     pandas.DataFrame
         Indexed by ``tag``, largest ``count`` first (ties by name), with columns ``count`` and
-        ``share``, and ``max_gain`` when ``error_rate`` is given.
+        ``share``, and ``est_gain`` when ``error_rate`` is given.
 
     Examples
     --------
@@ -323,7 +325,7 @@ def tally_tags(tags, *, n_errors: int | None = None, error_rate: float | None = 
             raise TypeError(f"error_rate must be a number, got {type(error_rate).__name__}")
         if not 0.0 <= error_rate <= 1.0:
             raise ValueError(f"error_rate must be between 0 and 1, got {error_rate}")
-        table["max_gain"] = table["share"] * float(error_rate)
+        table["est_gain"] = table["share"] * float(error_rate)
     return table
 
 
@@ -602,7 +604,7 @@ class TallyDisplay:
         ax.bar_label(bars, labels=labels, padding=3)
         ax.set_xlim(0, max(0.1, float(shares.max()) * 1.3) if len(shares) else 1.0)
         ax.xaxis.set_major_formatter(lambda x, _pos: f"{x:.0%}")
-        ax.set_xlabel("share of the errors looked at (upper bound on what fixing the group gains)")
+        ax.set_xlabel("share of the errors looked at (estimates what fixing the group gains)")
         title = "Error tags"
         if self.n_errors is not None:
             title += f" ({self.n_errors} errors; one error may carry several tags)"

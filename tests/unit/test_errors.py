@@ -150,11 +150,11 @@ def test_tally_accepts_lists_series_and_boolean_frames():
     pd.testing.assert_frame_equal(as_lists, as_frame)
 
 
-def test_tally_share_and_upper_bound_on_the_gain():
+def test_tally_share_and_estimated_gain():
     tally = tally_tags(["a", "a;b", ""], n_errors=10, error_rate=0.05)
     assert tally.loc["a", "share"] == pytest.approx(0.2)
-    assert tally.loc["a", "max_gain"] == pytest.approx(0.2 * 0.05)
-    assert tally.loc["b", "max_gain"] == pytest.approx(0.1 * 0.05)
+    assert tally.loc["a", "est_gain"] == pytest.approx(0.2 * 0.05)
+    assert tally.loc["b", "est_gain"] == pytest.approx(0.1 * 0.05)
 
 
 def test_tally_bad_input_and_empty():
