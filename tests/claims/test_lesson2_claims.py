@@ -5,7 +5,8 @@ more than fixing a small one, and a group's share is an estimate of the gain, no
 error sample all follow from it). It saves ``model_tally`` (the tally without mislabeled errors)
 and ``gains``: for the biggest and the smallest group it has a fix for (chosen from the tally by
 the notebook, never by hand), the errors in the sample, the estimated gain, the measured CV gain,
-and what the fix repaired (in its group and outside it) and broke.
+and what the fix repaired (in its group and outside it) and broke. ``tag_check`` grades the
+learner's tagging rules against the generator's hidden traits (used for nothing else).
 """
 
 from __future__ import annotations
@@ -85,4 +86,26 @@ def test_the_share_is_an_estimate_not_a_cap(run):
     small = gains.loc["fix a small group"]
     assert small["estimated gain"] < big["estimated gain"], (
         f"seed {run.seed}: the small group's estimate is not the smaller one:{table}"
+    )
+
+
+def test_the_rules_are_graded_on_the_hidden_traits(run):
+    # "The rules find the two picture groups closely ... They miss part of unusual_routing ...
+    # And they find no mislabeled error at all."
+    check = run["tag_check"]
+    table = f"\n{check.to_string()}"
+    pictures = check.loc[["image", "photo"]].sum()
+    assert pictures["both"] >= 0.8 * max(pictures["hidden traits say"], pictures["rules say"]), (
+        f"seed {run.seed}: the rules do not find the picture groups (image, photo) closely:{table}"
+    )
+    routing = check.loc["unusual_routing"]
+    assert routing["both"] < routing["hidden traits say"], (
+        f"seed {run.seed}: the routing rule misses no part of unusual_routing:{table}"
+    )
+    assert routing["both"] >= 0.9 * routing["rules say"], (
+        f"seed {run.seed}: the routing rule tags many errors that are not unusually routed:{table}"
+    )
+    mislabeled = check.loc["mislabeled"]
+    assert mislabeled["rules say"] == 0 < mislabeled["hidden traits say"], (
+        f"seed {run.seed}: 'no rule can see a wrong label' does not show in the check:{table}"
     )
