@@ -1,8 +1,9 @@
 """Lesson 3 (adding data): every measured claim, on the notebook's own results for each seed.
 
 ``notebooks/03_adding_data.ipynb`` runs with papermill for every seed. It saves ``weak`` (the
-biggest error group on the dev set), ``collection`` (no / random / targeted labels),
-``spam_centric`` (the same, plus the tuned spam model), ``images`` (the four digit training
+biggest error group on the dev set), ``error_table`` (the tally of the tagged dev errors),
+``collection`` (no labels / three random draws / targeted labels), ``spam_centric`` (the same,
+plus the tuned spam model, with labels and fits counted), ``images`` (the four digit training
 sets), ``variants`` (the "Your turn" answers: + slant, ±60°), ``audio`` and ``centric``
 (baseline / tuned / augmented SVM). Each test fails if its claim is reversed.
 """
@@ -27,71 +28,121 @@ def test_the_notebook_runs_without_errors_or_warnings(run):
 
 # ------------------------------------------------------------------------ targeted collection
 def _collection(run):
-    """(overall accuracy, recall on the weak group) per row of the collection tables."""
-    weak, table = run["weak"], run["spam_centric"]
-    return {
-        name: (row["test accuracy"], row[f"recall on '{weak}'"]) for name, row in table.iterrows()
+    """Per row of ``collection``: (overall accuracy, accuracy on the weak group, on the rest,
+    new weak-group emails bought); the random draws also averaged as ``"random"``."""
+    weak, table = run["weak"], run["collection"]
+    rows = {
+        name: (
+            row["test accuracy"],
+            row[f"accuracy on '{weak}'"],
+            row["accuracy on the rest"],
+            row[f"new '{weak}' emails"],
+        )
+        for name, row in table.iterrows()
     }
+    draws = np.array([v for k, v in rows.items() if k.startswith("random")])
+    assert len(draws) == 3, f"seed {run.seed}: expected 3 random draws in {list(rows)}"
+    rows["random"] = tuple(draws.mean(axis=0))
+    rows["random draws"] = draws
+    return rows
+
+
+def test_the_weak_group_comes_from_the_error_tally_not_a_name(runs):
+    # "Which group it is depends on the seed ... The code never names it": the notebook picks the
+    # biggest group of the tally (mislabeled excluded), and with this generator the group differs
+    # between seeds.
+    for r in runs:
+        table = r["error_table"].drop("mislabeled", errors="ignore")
+        assert r["weak"] == table["errors"].idxmax(), f"seed {r.seed}: {r['weak']!r}\n{table}"
+    if len(runs) >= 5:
+        assert len({r["weak"] for r in runs}) > 1, [r["weak"] for r in runs]
 
 
 def test_error_analysis_finds_a_weak_group(run):
-    # "its error rate on the test set, one minus its recall, is more than twice the overall"
-    overall, weak = _collection(run)["no new labels"]
-    assert 1 - weak > 2 * (1 - overall), (
+    # "the test set confirms that this group's error rate is well above the overall one"
+    overall, weak = _collection(run)["no new labels"][:2]
+    assert 1 - weak > 1.5 * (1 - overall), (
         f"seed {run.seed}: the weak group {run['weak']!r} is not clearly weaker: error rate "
         f"{1 - weak:.3f} vs {1 - overall:.3f} overall"
     )
 
 
-def test_the_weak_group_is_the_one_the_text_describes(run):
-    # The lesson's prose (character 3-grams "catch spellings like m3dicine"; "too few misspelled
-    # spams for any C to learn them from") is written for this group.
-    assert run["weak"] == "misspelled", (
-        f"seed {run.seed}: the biggest dev error group is {run['weak']!r}"
+def test_targeted_labels_hold_far_more_of_the_weak_group(run):
+    c = _collection(run)
+    targeted, draws = c["targeted 100"][3], c["random draws"][:, 3]
+    assert targeted > 3 * draws.mean(), (
+        f"seed {run.seed}: {targeted} {run['weak']!r} emails among the targeted labels vs "
+        f"{draws} among the random draws: the finder does not find the weak group"
     )
 
 
-def test_targeted_labels_fix_most_of_the_weak_groups_errors(run):
+def test_targeted_labels_fix_a_large_part_of_the_weak_groups_errors(run):
     c = _collection(run)
     before, after = 1 - c["no new labels"][1], 1 - c["targeted 100"][1]
-    assert after < 0.5 * before, (
+    assert after < 0.75 * before, (
         f"seed {run.seed}: the weak group's error rate went from {before:.3f} to {after:.3f} with "
-        "the targeted labels: not most of it fixed"
+        "the targeted labels: not a large part of it fixed"
     )
 
 
-def test_targeted_collection_beats_random_on_the_weak_group(run):
+def test_targeted_collection_beats_every_random_draw_on_the_weak_group(run):
     c = _collection(run)
-    assert c["targeted 100"][1] > c["random 100"][1] + 0.02, (
-        f"seed {run.seed}: recall on {run['weak']!r}: targeted {c['targeted 100'][1]:.3f} vs "
-        f"random {c['random 100'][1]:.3f}"
+    targeted, draws = c["targeted 100"][1], c["random draws"][:, 1]
+    assert targeted > draws.max() + 0.01 and targeted > draws.mean() + 0.03, (
+        f"seed {run.seed}: accuracy on {run['weak']!r}: targeted {targeted:.3f} vs random draws "
+        f"{np.round(draws, 3)}"
     )
 
 
-def test_targeted_collection_beats_random_overall(runs):
-    gains = np.array(
-        [_collection(r)["targeted 100"][0] - _collection(r)["random 100"][0] for r in runs]
-    )
-    seeds = [r.seed for r in runs]
-    assert gains.mean() > 0.002, f"targeted - random overall accuracy, seeds {seeds}: {gains}"
-    assert in_at_least((gains > 0).sum(), 4), f"seeds {seeds}: targeted - random = {gains}"
-
-
-def test_targeted_labels_beat_tuning_the_spam_model(run, runs):
+def test_overall_targeted_and_random_end_up_close(run, runs):
+    # "Targeted and random end up close, and targeted is not reliably ahead"
     c = _collection(run)
-    assert c["targeted 100"][1] > c["model-centric: tuned C"][1] + 0.02, (
-        f"seed {run.seed}: recall on {run['weak']!r}: targeted {c['targeted 100'][1]:.3f} vs "
-        f"tuned {c['model-centric: tuned C'][1]:.3f}"
+    gap = c["targeted 100"][0] - c["random"][0]
+    assert abs(gap) < 0.02, f"seed {run.seed}: targeted - random overall accuracy = {gap:+.4f}"
+    gaps = np.array([_collection(r)["targeted 100"][0] - _collection(r)["random"][0] for r in runs])
+    assert gaps.mean() < 0.005, (
+        f"targeted - random overall, seeds {[r.seed for r in runs]}: {gaps}: targeted is clearly "
+        "ahead on average, so the prose's 'not reliably ahead' undersells it"
     )
-    gains = np.array(
-        [
-            _collection(r)["targeted 100"][0] - _collection(r)["model-centric: tuned C"][0]
-            for r in runs
-        ]
-    )
+
+
+def test_the_weak_group_is_a_small_share_of_the_test_set(run):
+    # "The weak group is only a small share of the test emails"
+    assert run["weak_share"] < 0.3, f"seed {run.seed}: {run['weak']!r} is {run['weak_share']:.0%}"
+
+
+def test_random_labels_improve_the_rest_more_than_targeted_ones(runs):
+    # "random labels meanwhile improve the rest of the test set more than the targeted ones do"
+    gaps = np.array([_collection(r)["random"][2] - _collection(r)["targeted 100"][2] for r in runs])
     seeds = [r.seed for r in runs]
-    assert gains.mean() > 0, f"targeted - tuned overall accuracy, seeds {seeds}: {gains}"
-    assert in_at_least((gains > 0).sum(), 4), f"seeds {seeds}: targeted - tuned = {gains}"
+    assert gaps.mean() > 0, f"random - targeted accuracy on the rest, seeds {seeds}: {gaps}"
+    assert in_at_least((gaps > 0).sum(), 4), f"seeds {seeds}: random - targeted = {gaps}"
+
+
+def test_targeted_labels_beat_tuning_the_spam_model_on_the_weak_group(run):
+    table, weak = run["spam_centric"], f"accuracy on '{run['weak']}'"
+    targeted, tuned = table.loc["targeted 100", weak], table.loc["model-centric: tuned C", weak]
+    before = table.loc["no new labels", weak]
+    assert targeted > tuned + 0.03, (
+        f"seed {run.seed}: {weak}: targeted {targeted:.3f}, tuned {tuned:.3f}"
+    )
+    assert abs(tuned - before) < 0.03, (
+        f"seed {run.seed}: tuning C moved the weak group's accuracy from {before:.3f} to "
+        f"{tuned:.3f}: the prose says it barely moves it"
+    )
+
+
+def test_the_costs_are_counted(run):
+    table = run["spam_centric"]
+    assert (
+        table.loc["targeted 100", "new labels"]
+        == table.loc["random 100 (mean of 3 draws)", "new labels"]
+        > 0
+    )
+    assert table.loc["model-centric: tuned C", "new labels"] == 0
+    assert (
+        table.loc["model-centric: tuned C", "model fits"] > table.loc["targeted 100", "model fits"]
+    )
 
 
 # ------------------------------------------------------------------------ image augmentation
