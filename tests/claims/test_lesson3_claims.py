@@ -266,3 +266,14 @@ def test_audio_augmentation_keeps_clean_accuracy_but_leaves_a_gap(run):
     assert real["+ noise and phone"] < clean["+ noise and phone"] - 0.10, (
         f"seed {run.seed}:\n{table}"
     )
+
+
+def test_your_turn_audio_each_half_alone_helps_little(run):
+    # "The phone channel alone helps a little; noise alone does not help (it can even hurt).
+    # Together they help far more than either"
+    table = run["audio"]
+    acc = table[REAL]
+    none, noise, phone = acc["no augmentation"], acc["+ noise only"], acc["+ phone only"]
+    assert phone > none and phone > noise, f"seed {run.seed}:\n{table}"
+    assert noise < none + 0.03, f"seed {run.seed}: noise alone helps:\n{table}"
+    assert acc["+ noise and phone"] > max(noise, phone) + 0.10, f"seed {run.seed}:\n{table}"
