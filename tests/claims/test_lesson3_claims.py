@@ -95,11 +95,11 @@ def test_targeted_collection_beats_every_random_draw_on_the_weak_group(run):
     )
 
 
-def test_overall_targeted_and_random_end_up_close(run, runs):
-    # "Targeted and random end up close, and targeted is not reliably ahead"
+def test_overall_targeted_is_not_reliably_ahead_of_random(run, runs):
+    # "Targeted is not reliably ahead: ... sometimes it is a little ahead, sometimes behind"
     c = _collection(run)
     gap = c["targeted 100"][0] - c["random"][0]
-    assert abs(gap) < 0.02, f"seed {run.seed}: targeted - random overall accuracy = {gap:+.4f}"
+    assert gap < 0.02, f"seed {run.seed}: targeted - random overall accuracy = {gap:+.4f}"
     gaps = np.array([_collection(r)["targeted 100"][0] - _collection(r)["random"][0] for r in runs])
     assert gaps.mean() < 0.005, (
         f"targeted - random overall, seeds {[r.seed for r in runs]}: {gaps}: targeted is clearly "
@@ -131,9 +131,9 @@ def test_targeted_labels_beat_tuning_the_spam_model_on_the_weak_group(run):
     assert abs(overall["model-centric: tuned C"] - overall["no new labels"]) < 0.01, (
         f"seed {run.seed}: tuning C changed overall accuracy clearly:\n{table}"
     )
-    assert abs(tuned - before) < 0.03, (
-        f"seed {run.seed}: tuning C moved the weak group's accuracy from {before:.3f} to "
-        f"{tuned:.3f}: the prose says it barely moves it"
+    assert tuned < before + 0.03, (
+        f"seed {run.seed}: tuning C raised the weak group's accuracy from {before:.3f} to "
+        f"{tuned:.3f}: the prose says it does not improve it"
     )
 
 
@@ -269,11 +269,12 @@ def test_audio_augmentation_keeps_clean_accuracy_but_leaves_a_gap(run):
 
 
 def test_your_turn_audio_each_half_alone_helps_little(run):
-    # "The phone channel alone helps a little; noise alone does not help (it can even hurt).
-    # Together they help far more than either"
+    # "Either half alone helps little or not at all (noise alone can even hurt; the phone channel
+    # alone does a bit better). Together they help far more than either"
     table = run["audio"]
     acc = table[REAL]
     none, noise, phone = acc["no augmentation"], acc["+ noise only"], acc["+ phone only"]
-    assert phone > none and phone > noise, f"seed {run.seed}:\n{table}"
-    assert noise < none + 0.03, f"seed {run.seed}: noise alone helps:\n{table}"
-    assert acc["+ noise and phone"] > max(noise, phone) + 0.10, f"seed {run.seed}:\n{table}"
+    together = acc["+ noise and phone"]
+    assert phone > noise, f"seed {run.seed}:\n{table}"
+    assert max(noise, phone) - none < 0.5 * (together - none), f"seed {run.seed}:\n{table}"
+    assert together > max(noise, phone) + 0.10, f"seed {run.seed}:\n{table}"
