@@ -209,9 +209,7 @@ DEFINITIONS = {
         "9 settings",
         "3-fold",
         "27 fits",
-        "5 values",
         "16 fits",
-        "100 targeted",
     },
     "04_transfer_learning": {
         "8x8 images",
