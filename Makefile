@@ -8,13 +8,13 @@ STAMP  := $(VENV)/.installed
 # Tools that nbgrader and Jupyter start by name (alembic, jupyter-*) must come from the venv.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: lab lab-instructor test corpus lint format assignments benchmark clean
+.PHONY: lab lab-instructor test test-latest site corpus lint format assignments benchmark clean
 
 $(STAMP): pyproject.toml requirements/lock-py310.txt requirements/lock-py311.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "mlcourse needs Python 3.10 or newer"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=23"
-	$(BIN)/python -m pip install --quiet -c $(LOCK) -e ".[course,test]"
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e ".[course,test,site]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
@@ -44,6 +44,23 @@ corpus: $(STAMP)
 test: $(STAMP) corpus
 	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder --nbval-lax --nbval-cell-timeout=120 $(PYTEST_ARGS)
 
+## The course's website in build/site/: every lesson executed fresh (or reused from the claims
+## tests' seed-0 runs), rendered offline by Sphinx + myst-nb. Open build/site/index.html.
+site: $(STAMP) corpus
+	$(BIN)/python scripts/site.py --out build/site
+
+## The suite on the newest versions that pyproject.toml allows, ignoring the lock (maintainers:
+## run it before widening a range, or to see what a new release breaks). Its own venv.
+LATEST := .venv-latest
+test-latest:
+	test -x $(LATEST)/bin/python || $(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install --quiet --upgrade "pip>=23"
+	$(LATEST)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e ".[course,test,site]"
+	$(LATEST)/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	$(LATEST)/bin/python -m pip list --format=freeze > $(LATEST)/versions.txt
+	MLCOURSE_DATA="$(CURDIR)/.data" PATH="$(CURDIR)/$(LATEST)/bin:$$PATH" $(LATEST)/bin/python -m pytest \
+		-n 2 --dist loadfile --no-loadscope-reorder --nbval-lax --nbval-cell-timeout=120 $(PYTEST_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check mlcourse tests notebooks solutions benchmarks scripts
 	$(BIN)/ruff format --check mlcourse tests notebooks solutions benchmarks scripts
@@ -60,4 +77,4 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/notebooks.py
 
 clean:
-	rm -rf $(VENV) grading
+	rm -rf $(VENV) $(LATEST) grading build
