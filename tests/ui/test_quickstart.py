@@ -113,7 +113,9 @@ def _lab_ui(browser, port: int, token: str) -> dict[str, list[str]]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
         page = context.new_page()
-        page.goto(f"http://127.0.0.1:{port}/lab/tree/notebooks/00_start_here.ipynb?reset&token={token}")
+        page.goto(
+            f"http://127.0.0.1:{port}/lab/tree/notebooks/00_start_here.ipynb?reset&token={token}"
+        )
         page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
         page.wait_for_selector(".jp-NotebookPanel-toolbar [title='Validate Assignment']")
         time.sleep(3)  # the news question, when enabled, arrives a moment after the page
