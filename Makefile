@@ -8,13 +8,13 @@ STAMP  := $(VENV)/.installed
 # Tools that nbgrader and Jupyter start by name (alembic, jupyter-*) must come from the venv.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: lab lab-instructor test test-latest site corpus lint format assignments benchmark clean
+.PHONY: lab lab-instructor test test-latest site corpus proxy lint format assignments benchmark clean
 
 $(STAMP): pyproject.toml requirements/lock-py310.txt requirements/lock-py311.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "mlcourse needs Python 3.10 or newer"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=23"
-	$(BIN)/python -m pip install --quiet -c $(LOCK) -e ".[course,test,site]"
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e ".[course,classroom,test,site]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
@@ -40,8 +40,14 @@ test corpus: export MLCOURSE_DATA ?= $(CURDIR)/.data
 corpus: $(STAMP)
 	$(BIN)/python -m mlcourse data spamassassin || echo "make: no SpamAssassin corpus; the real-mail tests will skip"
 
-## Run the whole test suite: unit, claims (lesson notebooks per seed), solutions (nbval), nbgrader and browser tests.
-test: $(STAMP) corpus
+## The classroom hub's proxy (configurable-http-proxy, pinned in classroom/package-lock.json),
+## for the classroom test. Without npm that test skips and says why.
+proxy: classroom/node_modules/.package-lock.json
+classroom/node_modules/.package-lock.json: classroom/package-lock.json
+	npm ci --prefix classroom --no-audit --no-fund --silent || echo "make: no proxy; the classroom test will skip"
+
+## Run the whole test suite: unit, claims (lesson notebooks per seed), solutions (nbval), nbgrader, classroom and browser tests.
+test: $(STAMP) corpus proxy
 	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder --nbval-lax --nbval-cell-timeout=120 $(PYTEST_ARGS)
 
 ## The course's website in build/site/: every lesson executed fresh (or reused from the claims
@@ -55,19 +61,19 @@ LATEST := .venv-latest
 test-latest:
 	test -x $(LATEST)/bin/python || $(PYTHON) -m venv $(LATEST)
 	$(LATEST)/bin/python -m pip install --quiet --upgrade "pip>=23"
-	$(LATEST)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e ".[course,test,site]"
+	$(LATEST)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e ".[course,classroom,test,site]"
 	$(LATEST)/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	$(LATEST)/bin/python -m pip list --format=freeze > $(LATEST)/versions.txt
 	MLCOURSE_DATA="$(CURDIR)/.data" PATH="$(CURDIR)/$(LATEST)/bin:$$PATH" $(LATEST)/bin/python -m pytest \
 		-n 2 --dist loadfile --no-loadscope-reorder --nbval-lax --nbval-cell-timeout=120 $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check mlcourse tests notebooks solutions benchmarks scripts
-	$(BIN)/ruff format --check mlcourse tests notebooks solutions benchmarks scripts
+	$(BIN)/ruff check mlcourse tests notebooks solutions benchmarks scripts classroom
+	$(BIN)/ruff format --check mlcourse tests notebooks solutions benchmarks scripts classroom
 
 format: $(STAMP)
-	$(BIN)/ruff format mlcourse tests notebooks solutions benchmarks scripts
-	$(BIN)/ruff check --fix mlcourse tests notebooks solutions benchmarks scripts
+	$(BIN)/ruff format mlcourse tests notebooks solutions benchmarks scripts classroom
+	$(BIN)/ruff check --fix mlcourse tests notebooks solutions benchmarks scripts classroom
 
 ## Regenerate the student release in assignments/ from solutions/ (instructors and maintainers).
 assignments: $(STAMP)

@@ -14,9 +14,12 @@ import os
 
 c = get_config()  # noqa: F821 (injected by traitlets)
 
-# The course root is the current folder (nbgrader's default); SQLite cannot create the gradebook
-# in a folder that does not exist, and grading/ is git-ignored, so a fresh clone lacks it.
-os.makedirs("grading", exist_ok=True)
+# The course root is this file's folder. Paths below that nbgrader does not resolve against the
+# course root (the gradebook's URL) are made absolute from here, so the formgrader works from any
+# folder (on JupyterHub it runs in the instructor's home folder; see classroom/). SQLite cannot
+# create the gradebook in a folder that does not exist, and grading/ is git-ignored.
+HERE = os.path.dirname(os.path.abspath(__file__))
+os.makedirs(os.path.join(HERE, "grading"), exist_ok=True)
 
 c.CourseDirectory.course_id = "mlcourse"
 c.CourseDirectory.source_directory = "solutions"
@@ -24,7 +27,7 @@ c.CourseDirectory.release_directory = "assignments"
 c.CourseDirectory.submitted_directory = "grading/submitted"
 c.CourseDirectory.autograded_directory = "grading/autograded"
 c.CourseDirectory.feedback_directory = "grading/feedback"
-c.CourseDirectory.db_url = "sqlite:///grading/gradebook.db"
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "grading", "gradebook.db")
 # Data files written by lessons or learners are not part of a submission.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.csv.bak"]
 

@@ -8,7 +8,7 @@ for py in "$@"; do
     tmp=$(mktemp -d)
     "$py" -m venv "$tmp/venv"
     "$tmp/venv/bin/pip" install -q --upgrade "pip>=23"
-    "$tmp/venv/bin/pip" install -q -e ".[course,test]"
+    "$tmp/venv/bin/pip" install -q -e ".[course,classroom,test]"
     {
         echo "# Pinned versions for Python 3.${tag#3}. Regenerate with scripts/lock.sh."
         "$tmp/venv/bin/pip" freeze --exclude-editable | grep -viE '^(mlcourse|pip|setuptools)[=@ ]'

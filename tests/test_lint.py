@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGETS = ["mlcourse", "tests", "notebooks", "solutions", "benchmarks", "scripts"]
+TARGETS = ["mlcourse", "tests", "notebooks", "solutions", "benchmarks", "scripts", "classroom"]
 
 
 def _ruff() -> str:
