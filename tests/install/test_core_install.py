@@ -123,7 +123,7 @@ def figure_problems(figure: dict) -> list[str]:
             if colour and colour not in SAFE and not _is_grey(colour):
                 found.append(
                     f"{where}, axes {i}: {kind} colour {colour} is not in a colour-blind-safe "
-                    "palette (use plt.style.use('tableau-colorblind10') or Okabe-Ito colours)"
+                    "palette (start with plt.style.use('mlcourse.course'))"
                 )
         for kind in ("line", "scatter", "bar"):
             looks = [(style, marker) for k, _, style, marker in ax["artists"] if k == kind]
