@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # Tools that nbgrader and Jupyter start by name (alembic, jupyter-*) must come from the venv.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: lab lab-instructor test test-latest site corpus proxy lint format assignments benchmark clean
+.PHONY: lab lab-instructor demo test test-latest site corpus proxy lint format assignments benchmark clean
 
 $(STAMP): pyproject.toml requirements/lock-py310.txt requirements/lock-py311.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "mlcourse needs Python 3.10 or newer"'
@@ -66,6 +66,11 @@ test-latest:
 	$(LATEST)/bin/python -m pip list --format=freeze > $(LATEST)/versions.txt
 	MLCOURSE_DATA="$(CURDIR)/.data" PATH="$(CURDIR)/$(LATEST)/bin:$$PATH" $(LATEST)/bin/python -m pytest \
 		-n 2 --dist loadfile --no-loadscope-reorder --nbval-lax --nbval-cell-timeout=120 $(PYTEST_ARGS)
+
+## A lesson pre-run before class in the kernel the teacher will use: results on screen at once,
+## widgets live. `make demo LESSON=3`, then open the link it prints (see docs/teaching.md).
+demo: $(STAMP)
+	$(BIN)/python scripts/demo.py $(LESSON)
 
 lint: $(STAMP)
 	$(BIN)/ruff check mlcourse tests notebooks solutions benchmarks scripts classroom
