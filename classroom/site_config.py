@@ -13,15 +13,25 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
-STUDENT_EXTENSIONS_OFF = {  # nbgrader's table for students in a one-grader class
-    "server": ["nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list"],
-    "lab": [
-        "@jupyter/nbgrader:formgrader",
-        "@jupyter/nbgrader:create-assignment",
-        "@jupyter/nbgrader:course-list",
-    ],
-}
+# A student's Jupyter is a learner's Lab: the same settings as `make lab` (lab/learner/, one
+# source): of nbgrader only the Assignments panel and Validate, and no news prompt.
+LEARNER = Path(__file__).resolve().parents[1] / "lab" / "learner"
+
+
+def _learner_settings() -> dict[str, list[str]]:
+    """The server extensions and Lab plugins that lab/learner/ switches off."""
+    server = json.loads((LEARNER / "jupyter_server_config.json").read_text())
+    lab = json.loads((LEARNER / "labconfig" / "page_config.json").read_text())
+    extensions = server["ServerApp"]["jpserver_extensions"]
+    return {
+        "server": sorted(name for name, on in extensions.items() if on is False),
+        "lab": sorted(name for name, off in lab["disabledExtensions"].items() if off is True),
+    }
+
+
+STUDENT_EXTENSIONS_OFF = _learner_settings()
 ROLES = {"common": "common", "student": "students", "instructor": "instructor"}  # -> folder
 GENERATED = (
     "# Written by the classroom kit (classroom/site_config.py); running it again rewrites this.\n"

@@ -117,7 +117,7 @@ class Quiz(widgets.VBox):
     Attributes
     ----------
     questions : tuple of Question
-    choices : list of RadioButtons
+    choices : list of ToggleButtons
         One per question. ``quiz.choices[0].value = "an option"`` picks an option.
     check_buttons : list of Button
         ``quiz.check_buttons[0].click()`` checks the first question.
@@ -156,13 +156,20 @@ class Quiz(widgets.VBox):
         boxes = []
         for i, q in enumerate(self.questions):
             prompt = widgets.HTML(f"<b>{i + 1}.</b> {_inline(q.question)}")
-            choice = widgets.RadioButtons(
-                options=list(q.options), value=None, layout=widgets.Layout(width="max-content")
+            # Buttons, not radio buttons: in a notebook, JupyterLab takes the arrow keys (they
+            # move between cells), so a radio group cannot be changed from the keyboard. Tab
+            # reaches each option button, and Space or Enter picks it.
+            choice = widgets.ToggleButtons(
+                options=list(q.options),
+                value=None,
+                style={"button_width": "auto"},
+                tooltips=[f"Option {_LETTERS[k]}" for k in range(len(q.options))],
+                layout=widgets.Layout(width="100%"),
             ).add_class("mlc-quiz-choice")
             check = widgets.Button(
                 description="Check",
                 disabled=True,
-                tooltip="Pick an option first (arrow keys), then press Check",
+                tooltip="Pick an option first (Tab to it, Space), then press Check",
             ).add_class("mlc-quiz-check")
             note = widgets.HTML().add_class("mlc-quiz-feedback")
             choice.observe(lambda change, i=i: self._on_choice(i), names="value")

@@ -19,8 +19,11 @@ code is retyped under ``tests/``.
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import os
 import re
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -90,18 +93,21 @@ def execute_lesson(lesson: str, seed: int, **parameters: Any) -> LessonRun:
         results_path = out / "results.json"
         params = {"SEED": seed, **parameters, "RESULTS_PATH": str(results_path)}
         start = time.perf_counter()
+        committed = seed == 0 and not parameters  # the site reuses this run, figures described
+        log = _site().figure_log(out / source.name)
         try:
-            nb = papermill.execute_notebook(
-                str(source),
-                str(out / source.name),
-                parameters=params,
-                cwd=str(NOTEBOOKS),  # as in JupyterLab: the notebook's own folder
-                kernel_name="python3",
-                progress_bar=False,
-                log_output=False,
-                request_save_on_cell_execute=False,
-                execution_timeout=CELL_TIMEOUT,
-            )
+            with _site().recording_figures(log) if committed else contextlib.nullcontext():
+                nb = papermill.execute_notebook(
+                    str(source),
+                    str(out / source.name),
+                    parameters=params,
+                    cwd=str(NOTEBOOKS),  # as in JupyterLab: the notebook's own folder
+                    kernel_name="python3",
+                    progress_bar=False,
+                    log_output=False,
+                    request_save_on_cell_execute=False,
+                    execution_timeout=CELL_TIMEOUT,
+                )
             if not results_path.is_file():
                 raise AssertionError(
                     f"{lesson} (seed {seed}) ran but saved no results to RESULTS_PATH: its last "
@@ -118,10 +124,34 @@ def execute_lesson(lesson: str, seed: int, **parameters: Any) -> LessonRun:
             )
         except BaseException as err:  # noqa: BLE001 (cached, then raised for every test)
             _RUNS[key] = err
+        if committed and isinstance(_RUNS[key], LessonRun):
+            _keep_for_site(source, out / source.name)
     run = _RUNS[key]
     if isinstance(run, BaseException):
         raise run
     return run
+
+
+def _site():
+    """``scripts/site.py``, the website's builder, which reuses the seed-0 runs."""
+    global _SITE
+    if _SITE is None:
+        spec = importlib.util.spec_from_file_location("_site", NOTEBOOKS.parent / "scripts/site.py")
+        _SITE = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(_SITE)
+    return _SITE
+
+
+_SITE = None
+
+
+def _keep_for_site(source: Path, executed: Path) -> None:
+    """Leave a run of the notebook as committed where the site reuses it (``build/lesson-runs``)."""
+    keep = NOTEBOOKS.parent / "build" / "lesson-runs"
+    keep.mkdir(parents=True, exist_ok=True)
+    name = f"{source.stem}-{_site().run_key(source)}.ipynb"
+    shutil.copy(_site().figure_log(executed), _site().figure_log(keep / name))
+    shutil.copy(executed, keep / name)
 
 
 def parameters_for(lesson: str, seed: int) -> dict[str, Any]:

@@ -107,6 +107,7 @@ def test_the_image_is_the_lock_files(values):
     assert f"-c /tmp/mlcourse/requirements/{lock}" in dockerfile
     assert f"jupyterhub=={CHART_JUPYTERHUB}" in (ROOT / "requirements" / lock).read_text()
     assert "bubblewrap" in dockerfile, "the instructor's autograding needs the sandbox"
+    assert "COPY lab /tmp/kit/lab" in dockerfile, "students' settings come from lab/learner/"
     assert values["singleuser"]["image"]["name"].endswith("/mlcourse/singleuser")
 
 

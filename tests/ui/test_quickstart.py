@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def make_lab(tmp_path):
+def make_lab(tmp_path, request):
+    target = getattr(request, "param", "lab")
     if not shutil.which("make"):
         pytest.skip("make is not installed")
     port = free_port()
@@ -37,7 +38,7 @@ def make_lab(tmp_path):
     log = tmp_path / "make-lab.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            ["make", "lab"],
+            ["make", target],
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -52,7 +53,7 @@ def make_lab(tmp_path):
             m = re.search(rf"http://127\.0\.0\.1:{port}/lab\S*\?token=([0-9a-f]+)", log.read_text())
             token = m.group(1) if m else None
             time.sleep(0.5)
-        assert token, f"no URL with a token in make lab's output:\n{log.read_text()[-3000:]}"
+        assert token, f"no URL with a token in make {target}'s output:\n{log.read_text()[-3000:]}"
         yield port, token, log
     finally:
         _stop_group(proc)
@@ -105,3 +106,68 @@ def test_make_lab_opens_the_start_page_with_a_token(make_lab, browser):
         assert page.get_by_text("Start here: how this course works").count()
     finally:
         context.close()
+
+
+def _lab_ui(browser, port: int, token: str) -> dict[str, list[str]]:
+    """What a user sees of nbgrader in the Lab: menu items, sidebars, toolbar, notifications."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = context.new_page()
+        page.goto(
+            f"http://127.0.0.1:{port}/lab/tree/notebooks/00_start_here.ipynb?reset&token={token}"
+        )
+        page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
+        page.wait_for_selector(".jp-NotebookPanel-toolbar [title='Validate Assignment']")
+        time.sleep(3)  # the news question, when enabled, arrives a moment after the page
+        seen = {
+            "sidebar": page.locator(".jp-SideBar .lm-TabBar-tab").evaluate_all(
+                "tabs => tabs.map(t => t.getAttribute('title') || t.innerText)"
+            ),
+            "toolbar": page.locator(".jp-NotebookPanel-toolbar [title]").evaluate_all(
+                "items => items.map(i => i.getAttribute('title'))"
+            ),
+            "notifications": page.locator(".Toastify__toast").all_inner_texts(),
+        }
+        page.locator(".lm-MenuBar-itemLabel:text-is('Nbgrader')").click()
+        seen["menu"] = [t for t in page.locator(".lm-Menu-itemLabel").all_inner_texts() if t]
+        return seen
+    finally:
+        context.close()
+
+
+def _status(url: str) -> int:
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    try:
+        with urllib.request.build_opener(NoRedirect).open(url, timeout=10) as r:
+            return r.status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+@pytest.mark.parametrize("make_lab", ["lab"], indirect=True)
+def test_make_lab_is_a_learners_lab(make_lab, browser):
+    port, token, _ = make_lab
+    seen = _lab_ui(browser, port, token)
+    assert seen["menu"] == ["Assignment List"], (
+        f"a learner's Nbgrader menu should hold only the Assignment List, not {seen['menu']}: "
+        "check lab/learner/labconfig/page_config.json"
+    )
+    assert not any("Create Assignment" in t for t in seen["sidebar"]), seen["sidebar"]
+    assert "Validate Assignment" in seen["toolbar"], "learners validate their notebooks"
+    assert not any("news" in n.lower() for n in seen["notifications"]), seen["notifications"]
+    # The instructor's server extensions are off, not only hidden.
+    assert _status(f"http://127.0.0.1:{port}/formgrader?token={token}") == 404
+
+
+@pytest.mark.parametrize("make_lab", ["lab-instructor"], indirect=True)
+def test_make_lab_instructor_has_the_instructors_tools(make_lab, browser):
+    port, token, _ = make_lab
+    seen = _lab_ui(browser, port, token)
+    for item in ("Assignment List", "Course List", "Formgrader", "Create assignment"):
+        assert item in seen["menu"], f"{item!r} missing from the instructor's menu {seen['menu']}"
+    assert any("Create Assignment" in t for t in seen["sidebar"]), seen["sidebar"]
+    assert not any("news" in n.lower() for n in seen["notifications"]), seen["notifications"]
+    assert _status(f"http://127.0.0.1:{port}/formgrader?token={token}") in (200, 302)

@@ -76,8 +76,8 @@ def test_checking_without_a_choice_asks_for_one():
 
 def test_keyboard_operable_controls_and_css_classes():
     quiz = Quiz(QUESTIONS)
-    # RadioButtons (arrow keys) and Buttons (Enter/Space) are native, focusable controls.
-    assert type(quiz.choices[0]).__name__ == "RadioButtons"
+    # Option buttons and Buttons (Tab, then Space or Enter) are native, focusable controls.
+    assert type(quiz.choices[0]).__name__ == "ToggleButtons"  # JupyterLab keeps arrow keys
     assert type(quiz.check_buttons[0]).__name__ == "Button"
     assert "mlc-quiz" in quiz._dom_classes
     assert "mlc-quiz-check" in quiz.check_buttons[0]._dom_classes
