@@ -274,6 +274,8 @@ DEFINITIONS = {
         "300 labelled",
         "10 connections",
         "50,000 characters",
+        "10 spam",
+        "0.5",
     },
     "06_fairness": {"29 CFR", "1607.4", "6 a"},
 }
