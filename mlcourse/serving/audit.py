@@ -53,6 +53,7 @@ TRUSTED_TYPES: frozenset[str] = frozenset(
         "sklearn.feature_extraction.text.TfidfVectorizer",
         "sklearn.linear_model._logistic.LogisticRegression",
         "sklearn.linear_model._stochastic_gradient.SGDClassifier",
+        "sklearn.model_selection._classification_threshold.FixedThresholdClassifier",
         "sklearn.naive_bayes.ComplementNB",
         "sklearn.naive_bayes.MultinomialNB",
         "sklearn.pipeline.FeatureUnion",

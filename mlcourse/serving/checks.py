@@ -5,7 +5,9 @@ attributes. A ``CountVectorizer`` whose ``vocabulary_`` points past the classifi
 coefficients makes the sparse product read out of bounds, and the process dies with SIGSEGV on
 the first request. So every estimator the server accepts (the types in
 :data:`mlcourse.serving.registry.TRUSTED_TYPES`) has a check here, and a pipeline is checked
-step by step: each step's output width must be the next step's ``n_features_in_``.
+step by step: each step's output width must be the next step's ``n_features_in_``. A
+``FixedThresholdClassifier`` may wrap the whole model: its decision threshold on P(classes[1])
+becomes part of the :class:`Contract`, and the server's predictions follow it.
 
 :func:`check_model` raises :class:`ModelCheckError` (a ``ValueError``) with the reason, or
 returns the model's :class:`Contract`: what it takes as input, and its classes.
@@ -39,6 +41,7 @@ class Contract:
     kind: str  # "text" or "numeric"
     n_features: int | None
     classes: list | None
+    threshold: float | None = None  # predict classes[1] when P(classes[1]) >= threshold
 
 
 def _fail(where: str, message: str) -> None:
@@ -258,6 +261,47 @@ def _feature_union(where: str, est: Any) -> tuple:
     return width_in, total
 
 
+def _fixed_threshold(where: str, est: Any) -> tuple:
+    if where != "model":
+        _fail(where, "a FixedThresholdClassifier must wrap the whole model, not be part of it")
+    params = est.get_params(deep=False)
+    if params["response_method"] not in ("auto", "predict_proba"):
+        _fail(
+            where,
+            f"response_method={params['response_method']!r}: the server thresholds "
+            "probabilities; use 'predict_proba'",
+        )
+    inner = vars(est).get("estimator_", params["estimator"])
+    width_in, width_out = _check(f"{where}.estimator", inner)
+    if width_out is not None or not hasattr(inner, "predict_proba"):
+        _fail(f"{where}.estimator", "must be a classifier with predict_proba")
+    classes = _classes(f"{where}.estimator", inner)
+    if len(classes) != 2:
+        _fail(where, f"a decision threshold needs two classes; the model has {len(classes)}")
+    pos_label = params["pos_label"]
+    if pos_label is not None and not (
+        isinstance(pos_label, (str, int, float, bool, np.generic)) and pos_label == classes[1]
+    ):
+        _fail(
+            where,
+            f"pos_label={pos_label!r}: the server reports P({classes[1]!r}) and thresholds it; "
+            "leave pos_label=None",
+        )
+    _threshold(where, params["threshold"])
+    return width_in, None
+
+
+def _threshold(where: str, value: Any) -> float:
+    """The decision threshold on P(classes[1]): ``"auto"`` is 0.5 for probabilities."""
+    if isinstance(value, str) and value == "auto":
+        return 0.5
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real):
+        _fail(f"{where}.threshold", f"expected a number in [0, 1] or 'auto'; got {value!r}")
+    if not (np.isfinite(value) and 0 <= value <= 1):
+        _fail(f"{where}.threshold", f"a probability threshold must be in [0, 1]; got {value!r}")
+    return float(value)
+
+
 CHECKS = {
     "CountVectorizer": _vectorizer,
     "TfidfVectorizer": _vectorizer,
@@ -271,6 +315,7 @@ CHECKS = {
     "DummyClassifier": _dummy,
     "Pipeline": _pipeline,
     "FeatureUnion": _feature_union,
+    "FixedThresholdClassifier": _fixed_threshold,
 }
 
 
@@ -308,7 +353,7 @@ def check_model(model: Any) -> Contract:
     >>> model = make_pipeline(CountVectorizer(), LogisticRegression())
     >>> model = model.fit(["cheap pills", "lunch on friday"], [1, 0])
     >>> check_model(model)
-    Contract(kind='text', n_features=None, classes=[0, 1])
+    Contract(kind='text', n_features=None, classes=[0, 1], threshold=None)
     >>> model[0].vocabulary_["cheap"] = 99
     >>> check_model(model)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -319,6 +364,9 @@ def check_model(model: Any) -> Contract:
     if width_out is not None or not hasattr(model, "predict"):
         _fail("model", "the model must end with a classifier")
     classes = _classes("model", model)
+    threshold = None
+    if type(model).__name__ == "FixedThresholdClassifier":
+        threshold = _threshold("model", model.get_params(deep=False)["threshold"])
     if width_in == TEXT or width_in is None:  # None: a DummyClassifier takes anything
-        return Contract("text", None, classes)
-    return Contract("numeric", width_in, classes)
+        return Contract("text", None, classes, threshold)
+    return Contract("numeric", width_in, classes, threshold)

@@ -52,7 +52,11 @@ class ModelHandle:
         if self.contract.classes is not None and hasattr(model, "predict_proba"):
             proba = model.predict_proba(X)
             classes = self.contract.classes
-            preds = [classes[i] for i in proba.argmax(axis=1).tolist()]
+            if self.contract.threshold is not None:  # a FixedThresholdClassifier's own rule
+                chosen = (proba[:, 1] >= self.contract.threshold).astype(int)
+            else:
+                chosen = proba.argmax(axis=1)
+            preds = [classes[i] for i in chosen.tolist()]
             probs = proba[:, 1].tolist() if proba.shape[1] == 2 else proba.tolist()
             return preds, probs
         return np.asarray(model.predict(X)).tolist(), None

@@ -157,6 +157,11 @@ class HealthResponse(BaseModel):
     created: str | None
     input: InputSpec
     classes: list[Prediction] | None
+    decision_threshold: float | None = Field(
+        default=None,
+        description="the served model predicts classes[1] when its probability is at least "
+        "this (a FixedThresholdClassifier); null: the most probable class",
+    )
     queue: QueueStatus
     workers: list[WorkerStatus] = Field(description="every live worker and what it serves")
     limits: dict[str, int | float]

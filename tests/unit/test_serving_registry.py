@@ -17,6 +17,7 @@ import pytest
 from serving_util import numeric_model, segfault_model, text_model, write_version
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import FixedThresholdClassifier
 from sklearn.naive_bayes import MultinomialNB
 from sklearn.pipeline import make_pipeline, make_union
 from sklearn.preprocessing import FunctionTransformer, MaxAbsScaler
@@ -167,6 +168,63 @@ def test_structural_check_accepts_the_served_pipelines():
     ]:
         assert check_model(model).kind == "text"
     assert check_model(numeric_model(4)).n_features == 4
+
+
+def _thresholded(threshold=0.9, **kw):
+    return FixedThresholdClassifier(text_model(0), threshold=threshold, **kw)
+
+
+THRESHOLD_REFUSED = {
+    "a threshold above 1": (lambda: _thresholded(1.5), r"threshold: .* in \[0, 1\]"),
+    "a NaN threshold": (lambda: _thresholded(float("nan")), r"threshold: .* in \[0, 1\]"),
+    "a text threshold": (lambda: _thresholded("high"), "threshold: expected a number"),
+    "pos_label of the other class": (lambda: _thresholded(pos_label=0), "pos_label=0"),
+    "decision_function": (
+        lambda: _thresholded(0.0, response_method="decision_function"),
+        "response_method='decision_function'",
+    ),
+    "inside a pipeline": (
+        lambda: make_pipeline(
+            CountVectorizer(), FixedThresholdClassifier(LogisticRegression(), threshold=0.9)
+        ).fit(["cheap pills", "lunch on friday"], [1, 0]),
+        "must wrap the whole model",
+    ),
+    "a broken model inside": (
+        lambda: FixedThresholdClassifier(segfault_model(), threshold=0.9),
+        r"model.estimator\['countvectorizer'\].vocabulary_: column 100000000",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", THRESHOLD_REFUSED)
+def test_a_decision_threshold_is_checked(case):
+    make, message = THRESHOLD_REFUSED[case]
+    with pytest.raises(ModelCheckError, match=message):
+        check_model(make())
+
+
+def test_a_decision_threshold_is_saved_loaded_and_served(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from mlcourse.serving import create_app
+
+    texts = ["cheap pills buy now", "meeting notes", "win a prize", "cheap lunch", ""]
+    model = _thresholded(0.8)
+    assert check_model(model).threshold == 0.8
+    assert check_model(FixedThresholdClassifier(text_model(0))).threshold == 0.5  # "auto"
+    assert check_model(text_model(0)).threshold is None
+    save_model(model, tmp_path)
+    loaded, _ = load_model(tmp_path)
+    assert loaded.threshold == 0.8
+    with TestClient(create_app(tmp_path)) as client:
+        body = client.post("/predict", json={"instances": texts}).json()
+        health = client.get("/health").json()
+    proba = model.predict_proba(texts)[:, 1]
+    assert body["predictions"] == model.predict(texts).tolist()  # scikit-learn's own rule
+    assert body["predictions"] == (proba >= 0.8).astype(int).tolist()
+    assert body["predictions"] != text_model(0).predict(texts).tolist(), "0.8 changes nothing?"
+    np.testing.assert_allclose(body["probabilities"], proba, rtol=1e-12)
+    assert health["decision_threshold"] == 0.8
 
 
 def test_decompressed_size_is_capped_before_loading(tmp_path):

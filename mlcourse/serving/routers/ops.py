@@ -26,6 +26,7 @@ async def health(state: State) -> HealthResponse:
         created=handle.metadata.created,
         input=handle.metadata.input,
         classes=handle.contract.classes,
+        decision_threshold=handle.contract.threshold,
         queue=QueueStatus(running=state.predictor.running, waiting=state.predictor.waiting),
         workers=[w for w, _ in state.deployment.workers()],
         limits=state.settings.limits(),
