@@ -180,6 +180,7 @@ class TallyDisplay:
         ax.set_xlim(0, max(0.1, float(shares.max()) * 1.3) if len(shares) else 1.0)
         ax.xaxis.set_major_formatter(lambda x, _pos: f"{x:.0%}")
         ax.set_xlabel("share of the errors looked at (estimates what fixing the group gains)")
+        ax.set_ylabel("tag")
         title = "Error tags"
         if self.n_errors is not None:
             title += f" ({self.n_errors} errors; one error may carry several tags)"
