@@ -267,7 +267,7 @@ DEFINITIONS = {
         "300-email",
         "700 of",
     },
-    "06_fairness": {"29 CFR", "1607.4", "6 a"},
+    "06_fairness": {"29 CFR", "1607.4", "6 a", "2%"},
 }
 
 _STRIP = [
