@@ -111,9 +111,11 @@ def test_attack_lowers_recall_and_the_learned_normaliser_wins_back_part(run):
     lost = plain["clean mail"] - plain["attacked mail"]
     numbers = f"seed {run.seed}: {norm}\n{t}"
     assert lost >= 0.02, "the attack should cost the word filter recall: " + numbers
-    # "wins back part of the recall the attack took"
+    # "from part of the loss to all of it" (seeds 0-4 and 100-104: 33% to 119%)
     assert defended["attacked mail"] > plain["attacked mail"] + 0.25 * lost, numbers
-    # "it undoes only some of the attacker's spellings"
-    assert 0.2 < norm["spellings undone"] < 0.95, numbers
+    # "undoes most of the attacker's spellings, not all of them" (seen: 67% to 76%)
+    assert 0.5 < norm["spellings undone"] < 0.95, numbers
+    # "that gap is what the attack still costs": the attack never helps the defended filter.
+    assert defended["attacked mail"] <= defended["clean mail"], numbers
     # "On clean mail it changes recall a little, either way."
     assert abs(defended["clean mail"] - plain["clean mail"]) <= 0.03, numbers
