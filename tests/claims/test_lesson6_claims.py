@@ -2,10 +2,13 @@
 
 ``notebooks/06_fairness.ipynb`` runs with papermill for every seed (applicants, split,
 mitigation, spam corpus, attack and monitoring weeks all follow from it). It saves the baseline
-audit (``audit_by_group``, ``audit_disparities``, ``baseline_gate_passed``), ``unaware``
+audit (``audit_by_group``, ``audit_disparities``, ``baseline_gate_passed``), the group x sex
+audit against the recorded labels and against the ground truth (``intersectional``), ``unaware``
 (dropping the group column, or every proxy), ``tradeoff`` (baseline vs mitigations, with
 accuracy against the ground truth), ``mitigated_disparities`` (ThresholdOptimizer),
-``arms_race`` (spam recall before and after the attack and the normaliser) and ``weekly`` (the
+``giveaways`` (the words the attacker disguises), ``normaliser`` (the share of the attacker's
+spellings the learned normaliser undoes), ``arms_race`` (spam recall before and after the
+attack and the normaliser) and ``weekly`` (the
 four-fifths ratio per week of the prediction log).
 """
 
@@ -80,13 +83,39 @@ def test_monitoring_flags_the_rolled_back_weeks(run):
     assert good.min() > bad.max() + 0.1, numbers
 
 
-def test_misspelling_attack_lowers_recall_and_normaliser_restores_it(run):
-    t = run["arms_race"]
+def test_intersectional_audit_matches_the_prose(run):
+    t = run["intersectional"]
+    numbers = f"seed {run.seed}:\n{t}"
+    # "The past wronged qualified women in group C most."
+    assert t["past hire rate of the qualified"].idxmin() == ("C", "F"), numbers
+    # "Group C as a whole is harmed most": both halves of C above every other group, by the truth.
+    truth = t["FNR vs qualified (the truth)"]
+    assert truth.loc["C"].min() > truth.drop(index="C", level="group").max(), numbers
+    # "The audit is measured against biased labels": none hidden in A, the most among C women.
+    unseen = t["unseen by the audit"]
+    assert (unseen.loc["A"] == 0).all(), numbers
+    assert unseen.idxmax() == ("C", "F"), numbers
+
+
+def test_giveaways_are_words_a_spammer_writes(run):
+    words = list(run["giveaways"])
+    assert len(words) == 40, f"seed {run.seed}: {words}"
+    assert all(w.isascii() and w.isalpha() and len(w) >= 3 for w in words), (
+        f"seed {run.seed}: {words}"
+    )
+
+
+def test_attack_lowers_recall_and_the_learned_normaliser_wins_back_part(run):
+    t, norm = run["arms_race"], run["normaliser"]
     plain, defended = t.loc["filter (lesson 1)"], t.loc["filter + normaliser"]
     lost = plain["clean mail"] - plain["attacked mail"]
-    numbers = f"seed {run.seed}:\n{t}"
-    assert lost >= 0.05, "the attack should cost the word filter 5 points of recall: " + numbers
-    # "wins back nearly all the recall the attack took": at least three quarters of it ...
-    assert defended["attacked mail"] >= plain["attacked mail"] + 0.75 * lost, numbers
-    # ... "at no cost on clean mail".
-    assert defended["clean mail"] >= plain["clean mail"] - 0.01, numbers
+    numbers = f"seed {run.seed}: {norm}\n{t}"
+    assert lost >= 0.02, "the attack should cost the word filter recall: " + numbers
+    # "from part of the loss to all of it" (seeds 0-4 and 100-104: 33% to 119%)
+    assert defended["attacked mail"] > plain["attacked mail"] + 0.25 * lost, numbers
+    # "undoes most of the attacker's spellings, not all of them" (seen: 67% to 76%)
+    assert 0.5 < norm["spellings undone"] < 0.95, numbers
+    # "that gap is what the attack still costs": the attack never helps the defended filter.
+    assert defended["attacked mail"] <= defended["clean mail"], numbers
+    # "On clean mail it changes recall a little, either way."
+    assert abs(defended["clean mail"] - plain["clean mail"]) <= 0.03, numbers

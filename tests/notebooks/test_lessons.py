@@ -277,7 +277,7 @@ DEFINITIONS = {
         "10 spam",
         "0.5",
     },
-    "06_fairness": {"29 CFR", "1607.4", "6 a"},
+    "06_fairness": {"29 CFR", "1607.4", "6 a", "2%"},
 }
 
 _STRIP = [
