@@ -119,3 +119,46 @@ def test_adapted_large_images_keep_the_accuracy(run):
     acc = run["adaptation"]
     original, adapted = acc["original 8x8 test images"], acc["28x28 images adapted to 8x8"]
     assert abs(adapted - original) < 0.05, f"seed {run.seed}:\n{acc}"
+
+
+def test_option1_falls_below_scratch_at_the_largest_size(table):
+    """Section 5 says so: with hundreds of examples, frozen features tuned to 0-4 limit option 1,
+    while from-scratch learns features for 5-9."""
+    large = table.loc[LARGE]
+    _check(large["scratch"] - large["option1"], "scratch > option 1 at 500")
+
+
+def test_option1_is_level_at_200_and_below_scratch_at_500_in_the_lesson(run):
+    """The lesson's own curve (seed 0 measures every size): option 1 is no better than
+    from-scratch at 200 examples (level, within a point) and below it at 500."""
+    curve = run["curve"]
+    if 200 not in curve.index:
+        pytest.skip("this seed measures only the smallest and the largest size")
+    o1, scratch = curve["option 1 (output layer)"], curve["from scratch"]
+    assert o1.loc[200] < scratch.loc[200] + 0.01, f"seed {run.seed}: level at 200?\n{curve}"
+    assert o1.loc[500] < scratch.loc[500], f"seed {run.seed}: below at 500?\n{curve}"
+
+
+def test_the_pretrained_features_are_worth_a_few_examples_not_many(run):
+    """'How many examples are they worth?': from scratch needs more than the smallest size to
+    match the best option there, but no more than twice as many (the prose: "about twice")."""
+    needs = run["scratch_needs"]
+    curve = run["curve"]
+    if 200 not in curve.index:
+        pytest.skip("this seed measures only the smallest and the largest size")
+    assert needs is not None and SMALL < needs <= 2 * SMALL, (
+        f"seed {run.seed}: from scratch catches up with the best option's {SMALL}-example "
+        f"accuracy at {needs} examples\n{curve}"
+    )
+
+
+def test_a_smaller_fine_tuning_rate_is_worse_with_the_same_epochs(run):
+    """Section 5 measures option 2 at 1e-3 (the pretraining rate) and 1e-4, 100 epochs each:
+    the smaller rate is worse at the smallest and the largest size, and near chance (5 classes)
+    at the smallest."""
+    rates = run["rates"]
+    small, large = rates.loc[SMALL], rates.loc[LARGE]
+    assert (small["0.0001"] < small["0.001"]) and (large["0.0001"] < large["0.001"]), (
+        f"seed {run.seed}: the smaller rate should be worse at both sizes\n{rates}"
+    )
+    assert small["0.0001"] < 0.35, f"seed {run.seed}: near chance at {SMALL}?\n{rates}"

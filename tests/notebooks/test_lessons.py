@@ -236,6 +236,7 @@ DEFINITIONS = {
         "2 sets",
         "5 seeds",
         "500 examples",
+        "200 examples",
         "64 pixels",
         "64 weights",
         "8x8 image",
