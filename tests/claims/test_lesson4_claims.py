@@ -3,10 +3,12 @@
 ``notebooks/04_transfer_learning.ipynb`` runs with papermill for every seed. Its curve measures
 from-scratch, option 1 and option 2 for each size in ``SIZES`` and each jittering of the digits
 in ``SEED, SEED + 1, ...`` (``CURVE_SEEDS`` of them), averaging 4 disjoint training sets at 25
-examples; it saves them as ``measurements``. Seeds other than 0 measure only the smallest and
-the largest size, with one jittering (their own seed): the sizes the claims compare. It also
-saves ``smoothness`` (first-layer weights), ``adaptation`` (28x28 images adapted back) and
-``inverted`` (the "Your turn 2" answer).
+examples; it saves them as ``measurements`` (their mean: ``curve``). Seeds other than 0 measure
+only the smallest and the largest size, with one jittering (their own seed): the sizes the
+claims compare. It also saves ``scratch_needs`` (where from-scratch catches up with the best
+option at the smallest size), ``rates`` (option 2 at two fine-tuning rates), ``smoothness``
+(first-layer weights), ``by_layer`` (option 1 on pixels, hidden layer 1, hidden layer 2),
+``adaptation`` (28x28 images adapted back) and ``inverted`` (the "Your turn 2" answer).
 
 The curve claims are asserted on the mean over the seeds *and* on a majority of seeds (the
 margin at 25 examples is thin), so each fails if the ordering reverses.
@@ -162,3 +164,30 @@ def test_a_smaller_fine_tuning_rate_is_worse_with_the_same_epochs(run):
         f"seed {run.seed}: the smaller rate should be worse at both sizes\n{rates}"
     )
     assert small["0.0001"] < 0.35, f"seed {run.seed}: near chance at {SMALL}?\n{rates}"
+
+
+def test_pretrained_features_beat_pixels_and_layer_2_adds_nothing(runs):
+    """Section 6, "And the deeper layer?": a new output layer on either hidden layer's features
+    beats one on raw pixels at the smallest and the largest size; the second hidden layer is no
+    better than the first (within 2 points, mean over seeds)."""
+    tables = {r.seed: r["by_layer"] for r in runs}
+    for size in (SMALL, LARGE):
+        rows = pd.DataFrame({seed: t.loc[size] for seed, t in tables.items()}).T
+        for layer in ("hidden layer 1", "hidden layer 2"):
+            _check(rows[layer] - rows["pixels"] - 0.02, f"{layer} > pixels + 2 points at {size}")
+        lead = (rows["hidden layer 2"] - rows["hidden layer 1"]).mean()
+        assert lead < 0.02, f"layer 2 should be no better than layer 1 at {size}\n{rows}"
+
+
+def test_the_key_steps_are_visible_in_the_notebook(run):
+    """Issue 13: learners see the weight copy, the new output layer and the partial_fit loop in
+    the notebook, not inside a helper."""
+    code = "\n".join(c.source for c in run.notebook.cells if c.cell_type == "code")
+    for step in [
+        "model.coefs_[:-1] = [W.copy() for W in net.coefs_[:-1]]",
+        "model.coefs_[-1] = rng.uniform(",
+        "model.partial_fit(X[order], y[order])",
+        "h = np.maximum(h @ W + b, 0)",
+    ]:
+        assert step in code, f"seed {run.seed}: the notebook no longer shows {step!r}"
+    assert "warm_start" not in code, "use a partial_fit loop, not warm_start (see the guide)"

@@ -224,8 +224,6 @@ DEFINITIONS = {
         "64 ReLU",
         "5 outputs",
         "5-unit",
-        "64 activations",
-        "64 features",
         "64 x",
         "325 parameters",
         "8,645 parameters",
