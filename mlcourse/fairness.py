@@ -321,11 +321,19 @@ class AuditDisplay:
         groups = [" & ".join(map(str, g)) if isinstance(g, tuple) else str(g) for g in table.index]
         x = np.arange(len(self.metrics))
         width = 0.8 / len(groups)
+        # Colour-blind-safe colours (Okabe-Ito), and a hatch per group: never colour alone.
+        colours = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000"]
+        hatches = ["", "//", "..", "xx", "\\\\", "oo", "--"]
         for i, (label, row) in enumerate(zip(groups, table.to_numpy(), strict=True)):
-            ax.bar(x + (i - (len(groups) - 1) / 2) * width, row, width, label=label)
+            ax.bar(
+                x + (i - (len(groups) - 1) / 2) * width, row, width, label=label,
+                color=colours[i % len(colours)], hatch=hatches[i % len(hatches)],
+                edgecolor="white",
+            )  # fmt: skip
         four_fifths = 0.8 * float(table["selection_rate"].max())
         ax.hlines(four_fifths, -0.45, 0.45, colors="k", linestyles="--", label="4/5 of max rate")
         ax.set_xticks(x, ["selection rate", "false-positive rate", "false-negative rate"])
+        ax.set_xlabel("measure")
         ax.set_ylabel("rate")
         ax.set_ylim(0, 1)
         ax.set_title(f"Audit by group{': ' + self.name if self.name else ''}")
