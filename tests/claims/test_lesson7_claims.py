@@ -103,3 +103,42 @@ def test_the_later_collection_scores_worse_than_cv_promised(run):
         f"seed {run.seed}: later collection {later:.2%} vs CV on the earlier {cv:.2%}: "
         "no clear drop"
     )
+
+
+def test_the_monitor_flags_the_later_collection(run):
+    monitor = run["monitor"]
+    for signal in ("score", "unknown words"):
+        row = monitor.loc[signal]
+        assert row["psi_level"] != "stable" and row["ks_p_value"] < 0.05, (
+            f"seed {run.seed}: the monitor does not flag the {signal!r} signal:\n{monitor}"
+        )
+
+
+def test_retraining_on_recent_mail_lowers_the_error(run):
+    retraining = run["retraining"]
+    deployed = retraining["deployed model (earlier collection only)"]
+    retrained = retraining["retrained with half of the later collection"]
+    assert retrained < deployed, (
+        f"seed {run.seed}: retrained {retrained:.2%} vs deployed {deployed:.2%} on the unseen half"
+    )
+
+
+def test_a_costly_false_positive_moves_the_threshold_up(run):
+    trade_off = run["trade_off"]
+    best = trade_off["cost"].idxmin()
+    at_half = trade_off.loc[0.5]
+    assert best > 0.5, f"seed {run.seed}: the cheapest threshold is {best}, not above 0.5"
+    assert trade_off.loc[best, "ham lost"] < at_half["ham lost"], (
+        f"seed {run.seed}: threshold {best} loses no fewer ham than 0.5:\n{trade_off}"
+    )
+    assert trade_off.loc[best, "cost"] < at_half["cost"], (
+        f"seed {run.seed}: threshold {best} is not cheaper than 0.5:\n{trade_off}"
+    )
+
+
+def test_the_honest_model_reaches_the_issue_goal(run):
+    accuracy = 1 - run["turns"].loc["2 + sender's headers", "CV error"]
+    assert accuracy >= 0.985, (
+        f"seed {run.seed}: honest CV accuracy {accuracy:.2%}, below the 98.5% goal (a textbook "
+        "exercise's score on easy ham only; this corpus includes hard ham)"
+    )

@@ -268,7 +268,7 @@ DEFINITIONS = {
         "700 of",
     },
     "06_fairness": {"29 CFR", "1607.4", "6 a"},
-    "07_real_mail": {"10,000 most", "5-fold"},
+    "07_real_mail": {"10,000 most", "5-fold", "10 times", "1 and"},
 }
 
 _STRIP = [
