@@ -56,6 +56,7 @@ def spamassassin_corpus():
 # Estimates from `benchmarks/notebooks.py --seeds 0 1 2 3 4` and `pytest --durations`.
 HEAVY_FIRST = [
     "tests/claims/test_lesson5",
+    "tests/claims/test_lesson7",
     "tests/install/",
     "tests/grading/",
     "tests/claims/test_lesson1",

@@ -277,6 +277,7 @@ DEFINITIONS = {
         "0.5",
     },
     "06_fairness": {"29 CFR", "1607.4", "6 a", "2%"},
+    "07_real_mail": {"10,000 most", "5-fold", "10 times", "1 and"},
 }
 
 _STRIP = [
