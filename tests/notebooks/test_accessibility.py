@@ -19,6 +19,7 @@ FENCE = re.compile(r"^(```|~~~).*?^\1", re.S | re.M)
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.M)
 MD_IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)]+)\)")
 HTML_IMAGE = re.compile(r"<img\b[^>]*>", re.I)
+CODE_SPAN = re.compile(r"`[^`\n]+`")
 
 
 def _markdown(path: Path) -> list[str]:
@@ -45,6 +46,7 @@ def heading_problems(cells: list[str]) -> list[str]:
 
 
 def image_problems(cells: list[str]) -> list[str]:
+    cells = [CODE_SPAN.sub("", FENCE.sub("", text)) for text in cells]  # `<img>` is no image
     images = [m.groups() for text in cells for m in MD_IMAGE.finditer(text)]
     found = [f"image {src!r} has no alt text" for alt, src in images if not alt.strip()]
     for text in cells:
@@ -72,6 +74,7 @@ def test_the_checks_catch_what_they_should():
     assert heading_problems(["# T\n### skipped"]) == skipped
     assert heading_problems(["## no title"])[0].startswith("the first heading")
     assert heading_problems(["# T\n## a\n### b\n## c\n```\n# code comment\n```"]) == []
+    assert image_problems(["an `<img>` tag in prose", "```\n<img src='a.png'>\n```"]) == []
     assert image_problems(["![](plot.png)", '<img src="x.png">', "![A bar chart](y.png)"]) == [
         "image 'plot.png' has no alt text",
         '<img src="x.png"> has no alt text',
