@@ -80,3 +80,22 @@ def pytest_collection_modifyitems(config, items):
         )
 
     items.sort(key=rank)  # stable: a file's tests stay together and in order
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's headless Chromium, one per test process, shared by every browser test.
+
+    Playwright's sync API allows one running instance per thread: a second ``sync_playwright()``
+    while another is open fails ("using Playwright Sync API inside the asyncio loop"). So the
+    browser fixtures of tests/ui, tests/site and tests/classroom all hand out this one; each
+    checks first that Chromium is installed (and skips, or fails in CI, with the reason).
+    """
+    from playwright.sync_api import sync_playwright
+
+    from tests.ui.lab import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

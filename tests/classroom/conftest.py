@@ -78,9 +78,9 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(request):
     """Debian's headless Chromium (Playwright), or a skip (a failure in CI) without it."""
-    from tests.ui.lab import CHROMIUM, CHROMIUM_ARGS
+    from tests.ui.lab import CHROMIUM
 
     if not os.path.exists(CHROMIUM):
         reason = "Debian's chromium is not installed (apt-get install -y chromium)"
@@ -88,12 +88,7 @@ def browser():
         if any(os.environ.get(v) == "1" for v in required):
             pytest.fail(reason + ", and CI requires the classroom's browser steps")
         pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+    return request.getfixturevalue("chromium")  # tests/conftest.py: one per process
 
 
 @pytest.fixture

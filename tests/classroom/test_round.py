@@ -39,7 +39,8 @@ ASSIGNMENT = "a1_iterative_loop"
 NOTEBOOK = "iterative_loop.ipynb"
 SOURCE = ROOT / "solutions" / ASSIGNMENT / NOTEBOOK
 KINDS = ("solution", "blank", "partial")  # student i hands in KINDS[i]
-EXPECTED_AUTO = {"solution": 10.0, "blank": 0.0, "partial": 6.0}  # of 10 autograded points
+# Of a1's 14 autograded points (parts 1-4); the partial student answers parts 1 and 2 only.
+EXPECTED_AUTO = {"solution": 14.0, "blank": 0.0, "partial": 6.0}
 PARTIAL_PARTS = ("part1-answer", "part2-answer")  # the partial student answers these only
 WRITTEN = "part4-answer"
 WRITTEN_ANSWER = (
@@ -281,7 +282,7 @@ def test_instructor_collects_and_autogrades_in_the_sandbox(step):
         assert "'--unshare-user'" in result["log"], "autograding did not run in the sandbox"
     grades = _gradebook(step.room)
     got = {step.kind[name]: _auto_total(g) for name, g in grades.items()}
-    assert got == EXPECTED_AUTO, f"autograded points (of 10) by submission: {got}"
+    assert got == EXPECTED_AUTO, f"autograded points (of 14) by submission: {got}"
 
     graded = step.room.course_dir / "grading" / "autograded" / step.student("blank").name
     nb = nbformat.read(graded / ASSIGNMENT / NOTEBOOK, as_version=4)

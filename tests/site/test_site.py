@@ -20,7 +20,7 @@ from urllib.parse import urldefrag, urlparse
 import pytest
 
 from tests.ui.conftest import _require_browser
-from tests.ui.lab import CHROMIUM, CHROMIUM_ARGS, free_port
+from tests.ui.lab import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSONS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -62,13 +62,9 @@ def site(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+def browser(request):
+    _require_browser()
+    return request.getfixturevalue("chromium")  # tests/conftest.py: one per process
 
 
 def _status(url: str) -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .lab import CHROMIUM, CHROMIUM_ARGS, start_lab
+from .lab import CHROMIUM, start_lab
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,14 +51,9 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(request):
     _require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+    return request.getfixturevalue("chromium")  # tests/conftest.py: one per process
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ lesson's quiz (a widget whose model lives in that kernel) must still respond to 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -15,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from .lab import error_outputs, free_port
+from .lab import _SETTINGS, error_outputs, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSON = ROOT / "notebooks" / "01_iterative_loop.ipynb"
@@ -27,11 +28,16 @@ def test_demo_opens_pre_run_with_live_widgets(browser, tmp_path):
 
     before = LESSON.read_bytes()
     port, log = free_port(), tmp_path / "demo.log"
+    settings = tmp_path / "settings"  # every cell rendered, no news: as in tests/ui/lab.py
+    for rel, value in _SETTINGS.items():
+        (settings / rel).parent.mkdir(parents=True, exist_ok=True)
+        (settings / rel).write_text(json.dumps(value))
+    env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(settings))
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, str(ROOT / "scripts" / "demo.py"), "1", "--port", str(port),
              "--runtime", str(tmp_path / "runtime")],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env,
         )  # fmt: skip
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:

@@ -18,7 +18,7 @@ def test_quiz_checks_an_answer_and_keeps_score(page, lab):
     first = quiz.locator(".mlc-quiz-question").first
     check = first.locator("button.mlc-quiz-check")
     expect(check).to_be_disabled()  # nothing picked yet
-    first.locator(".mlc-quiz-choice label", has_text="variance").first.click()
+    first.locator(".mlc-quiz-choice button", has_text="variance").first.click()
     expect(check).to_be_enabled()
     check.click()
     expect(first.locator(".mlc-quiz-feedback")).to_contain_text("Right")
@@ -26,7 +26,7 @@ def test_quiz_checks_an_answer_and_keeps_score(page, lab):
 
     # Keyboard: the last question, a wrong answer; the right one is named in the feedback.
     last = quiz.locator(".mlc-quiz-question").last
-    last.locator(".mlc-quiz-choice label", has_text="below 0.5").click()
+    last.locator(".mlc-quiz-choice button", has_text="below 0.5").click()
     last.locator("button.mlc-quiz-check").focus()
     page.keyboard.press("Enter")
     expect(last.locator(".mlc-quiz-feedback")).to_contain_text("above 0.5")
