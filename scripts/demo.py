@@ -6,8 +6,8 @@ It copies the lesson to ``notebooks/demo-NN_name.ipynb`` (git-ignored), starts t
 JupyterLab on 127.0.0.1, opens a session (and so a kernel) for the copy through the server's REST
 API, and runs every cell in that kernel, saving the outputs into the copy. When it prints
 "ready", the teacher opens the printed link: JupyterLab attaches to the same session, so every
-result is already on screen, every variable is in the kernel (re-run any cell live), and widgets
-respond, since their models live in that kernel.
+result is already on screen and every variable is in the kernel (re-run any cell live). Widgets
+are not live in the copy: re-run a widget's cell to get it back.
 Stop with Ctrl+C (the server and its kernel stop with it).
 """
 
