@@ -204,7 +204,14 @@ def download_cell(name: str) -> nbformat.NotebookNode:
 
 
 def _execute_job(args: tuple[str, str]) -> float:
-    return execute(Path(args[0]), Path(args[1]))
+    """Execute into a scratch file, and into the cache only if the run succeeded (papermill
+    writes the notebook even when a cell fails)."""
+    out = Path(args[1])
+    scratch = out.with_name(f"running-{out.name}")
+    seconds = execute(Path(args[0]), scratch)
+    figure_log(scratch).replace(figure_log(out))
+    scratch.replace(out)
+    return seconds
 
 
 def build(out: Path, reuse: Path, jobs: int) -> dict[str, float]:
