@@ -126,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     args.runtime.mkdir(parents=True, exist_ok=True)
     with open(args.runtime / "lab.log", "ab") as log:
         lab = start_lab(args.port, token, args.runtime, log)
+    (args.runtime / "lab.pid").write_text(str(lab.pid))  # for whoever must stop it by PID
     try:
         for _ in range(600):
             try:

@@ -62,5 +62,11 @@ def test_demo_opens_pre_run_with_its_outputs(browser, tmp_path):
         context.close()
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=60)
+        pid_file = tmp_path / "runtime" / "lab.pid"  # the Lab has a session of its own
+        if pid_file.exists():
+            try:
+                os.killpg(int(pid_file.read_text()), signal.SIGKILL)
+            except ProcessLookupError:
+                pass  # the script stopped it
         (LESSON.parent / f"demo-{LESSON.name}").unlink(missing_ok=True)
     assert LESSON.read_bytes() == before, "the demo must not change the lesson itself"
