@@ -1,4 +1,5 @@
-"""mlcourse.realmail: the HTML of a raw message, and each corpus message's stored bytes."""
+"""mlcourse.realmail: the HTML of a raw message, each corpus message's stored bytes, and the
+authors' tags of lesson 7's errors."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import base64
 import pandas as pd
 import pytest
 
-from mlcourse.realmail import html_part, read_raw
+from mlcourse.realmail import AUTHOR_TAGS, author_tags, html_part, read_raw
 
 MULTIPART = b"""From: a@example.com
 Subject: offer
@@ -82,3 +83,23 @@ def test_read_raw_gives_every_message_of_the_real_corpus(spamassassin_corpus):
     raw = read_raw(mail, data_home=spamassassin_corpus.parent)
     assert raw.index.equals(mail.index) and len(raw) == 250
     assert all(r[:5] in (b"From ", b"Retur") or b"\n\n" in r for r in raw)
+
+
+def test_the_authors_tags_ship_with_the_package_and_use_only_documented_tags():
+    tags = author_tags()
+    assert len(tags) == 102 and tags.index.is_unique
+    assert tags.index.str.fullmatch(r"[0-9a-f]{32}").all(), "tags are keyed by message id"
+    used = {t for value in tags for t in value.split(";") if t}
+    assert used <= set(AUTHOR_TAGS), f"undocumented tags: {sorted(used - set(AUTHOR_TAGS))}"
+    assert set(AUTHOR_TAGS) <= used, f"documented but unused: {sorted(set(AUTHOR_TAGS) - used)}"
+
+
+def test_the_authors_tags_name_messages_of_the_real_corpus(spamassassin_corpus):
+    from mlcourse.data import load_spamassassin
+
+    mail = load_spamassassin(spamassassin_corpus)
+    tags = author_tags()
+    missing = tags.index.difference(mail.index)
+    assert missing.empty, f"{len(missing)} tagged ids are not in the corpus: {list(missing[:3])}"
+    hard_ham = mail.loc[tags.index[tags.str.contains("newsletter")], "category"]
+    assert (hard_ham == "hard_ham").mean() > 0.5, "most newsletters the authors tagged are hard ham"
