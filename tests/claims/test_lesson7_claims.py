@@ -5,7 +5,9 @@ the seed drives the CV folds and any sampling. Without the corpus in the data ho
 skip and say why (``spamassassin_corpus`` in ``tests/conftest.py``); ``MLCOURSE_REQUIRE_CORPUS=1``
 (set by ``.ci/run``) turns that skip into a failure. The notebook saves ``quirks``,
 ``encodings`` (lesson 1's binary vs counts), ``turns`` (one row per turn of the loop),
-``leak`` (header models with and without the collection's fields) and ``drift``.
+``leak`` (header models with and without the collection's fields), the error analysis
+(``tagged``, ``tally``, ``fix``), the disguise turn (``disguised``, ``disguise_turn``), the
+learning ``curve``, ``drift``, ``trade_off`` and the lesson-5 server's ``served_answers``.
 """
 
 from __future__ import annotations
@@ -151,4 +153,82 @@ def test_the_honest_model_reaches_the_issue_goal(run):
     assert accuracy >= 0.985, (
         f"seed {run.seed}: honest CV accuracy {accuracy:.2%}, below the 98.5% goal (a textbook "
         "exercise's score on easy ham only; this corpus includes hard ham)"
+    )
+
+
+def test_the_authors_tags_cover_the_errors(run):
+    tagged = run["tagged"]
+    assert tagged["tagged"] >= 0.9 * tagged["errors"], (
+        f"seed {run.seed}: only {tagged['tagged']} of {tagged['errors']} CV errors carry the "
+        "authors' tags: tag the new errors (mlcourse/assets/spamassassin_error_tags.csv)"
+    )
+
+
+def test_newsletters_are_the_biggest_group_and_misspellings_nearly_absent(run):
+    tally = run["tally"]
+    assert tally.index[0] == "newsletter", f"seed {run.seed}: the biggest group is\n{tally}"
+    assert tally.loc["newsletter", "share"] >= 0.25, f"seed {run.seed}:\n{tally}"
+    assert tally.loc["plain_spam", "share"] >= 0.2, (
+        f"seed {run.seed}: the lesson calls plain spam the second, mirror-image group:\n{tally}"
+    )
+    misspelled = tally["share"].get("misspelled", 0.0)
+    assert misspelled < 0.05, f"seed {run.seed}: misspelled is {misspelled:.0%} of the errors"
+
+
+def test_the_fix_repairs_part_of_its_group_breaks_others_and_hardly_moves_the_total(run):
+    fix = run["fix"]
+    before, after = fix.loc["turn 2"], fix.loc["turn 3"]
+    assert after["error on the group"] < before["error on the group"] - 0.05, (
+        f"seed {run.seed}: the weight does not repair part of the newsletter group:\n{fix}"
+    )
+    assert after["error on the group"] > 0.3, (
+        f"seed {run.seed}: the lesson says the weight repairs part of the group, not most:\n{fix}"
+    )
+    assert after["spam let through"] > before["spam let through"], (
+        f"seed {run.seed}: the lesson says the weight lets more spam through:\n{fix}"
+    )
+    assert after["ham lost"] < before["ham lost"], f"seed {run.seed}: no fewer ham lost:\n{fix}"
+    assert abs(after["CV error"] - before["CV error"]) < 0.002, (
+        f"seed {run.seed}: the lesson says the overall CV error hardly moves:\n{fix}"
+    )
+
+
+def test_real_disguises_are_rare_and_undoing_them_hardly_moves_the_error(run):
+    disguised, turn = run["disguised"], run["disguise_turn"]
+    assert (disguised.loc["spam"] > 0).all() and (disguised.loc["spam"] < 0.05).all(), (
+        f"seed {run.seed}: the lesson says a few percent of the spam uses each trick:\n{disguised}"
+    )
+    before, after = turn.loc["turn 2", "CV error"], turn.loc["turn 4", "CV error"]
+    assert abs(after - before) < 0.0015, (
+        f"seed {run.seed}: undoing disguises moves the CV error from {before:.2%} to "
+        f"{after:.2%}; the lesson says a few messages at most"
+    )
+
+
+def test_the_learning_curve_says_more_data(run):
+    curve = run["curve"]
+    cv, train = curve["CV error"], curve["train error"]
+    assert cv.is_monotonic_decreasing and cv.iloc[-2] > cv.iloc[-1], (
+        f"seed {run.seed}: the CV error is not still falling at the largest size:\n{curve}"
+    )
+    assert (train < 0.3 * cv).all(), (
+        f"seed {run.seed}: the lesson says the training error stays near zero:\n{curve}"
+    )
+
+
+def test_the_server_answers_what_the_model_says(run):
+    answers = run["served_answers"]
+    gap = (answers["P(spam) from the server"] - answers["P(spam) in this notebook"]).abs().max()
+    assert gap < 1e-6, f"seed {run.seed}: the server and the notebook disagree by {gap}:\n{answers}"
+    assert answers["server says"].iloc[1] == 1, (
+        f"seed {run.seed}: the served model lets the obvious new spam through:\n{answers}"
+    )
+
+
+def test_the_cheapest_threshold_is_inside_the_grid(run):
+    trade_off = run["trade_off"]
+    best = trade_off["cost"].idxmin()
+    assert trade_off.index.min() < best < trade_off.index.max(), (
+        f"seed {run.seed}: the cheapest threshold {best} is at the edge of the grid searched:\n"
+        f"{trade_off}"
     )
