@@ -1,0 +1,233 @@
+"""Each lesson notebook is also its slideshow: one source, slide metadata on every cell.
+
+``python scripts/slides.py mark notebooks/NN_*.ipynb`` sets ``metadata.slideshow.slide_type`` on
+every cell from the lesson's structure (the cell sources are never changed):
+
+- a cell with a ``#``/``##`` heading starts a slide, one with ``###`` (or deeper) a sub-slide;
+- a short lead-in (a slide of at most ``LEAD_LINES`` lines so far) and the code cell after it
+  share a slide: the code comes in as a fragment, if the two hold at most ``MAX_SLIDE_LINES``;
+- prose after prose stays on its slide while the slide's prose is at most ``PROSE_LINES`` lines;
+  anything else (prose after code, long prose, a code cell after a long explanation) starts its
+  own sub-slide: one idea per slide;
+- the parameters cell, the imports, the quiz's code (it needs a live kernel) and the cell that saves
+  the lesson's results for the tests are skipped; answers (``<details>``) and "Going further"
+  sections become speaker notes.
+
+A cell whose slide type was set by hand (in JupyterLab's property inspector, or RISE) is kept, so
+a teacher can curate. The tool records its own choice next to it (``slideshow.auto``); a cell whose
+``slide_type`` differs from that record, or that has no record, was curated by hand. Re-running
+the tool is safe: it recomputes only its own choices and writes nothing when nothing changed.
+
+``python scripts/slides.py check notebooks/*.ipynb`` prints each lesson's slides and fails if a
+cell has no slide type or a slide of several cells is longer than ``MAX_SLIDE_LINES``.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+# One slide at the deck's fonts (28 px prose, 20 px code on a 1280x800 slide) holds about 22 lines
+# of prose or 30 of code, before its outputs. A slide of several cells stays within 24 source
+# lines; a single cell longer than that (the lessons have some) gets its own slide and scrolls.
+MAX_SLIDE_LINES = 24
+PROSE_LINES = 14  # a source line of prose wraps to about 1.4 lines at 28 px
+LEAD_LINES = 8
+SLIDE_TYPES = ("slide", "subslide", "fragment", "-", "skip", "notes")
+HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
+
+
+def _source(cell) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def n_lines(cell) -> int:
+    """Non-blank source lines: what the cell puts on a slide (before its outputs)."""
+    return sum(1 for line in _source(cell).splitlines() if line.strip())
+
+
+def heading(cell) -> tuple[int, str, bool] | None:
+    """The cell's highest heading: (level, text, whether it is the cell's first line)."""
+    if cell.cell_type != "markdown":
+        return None
+    lines = [line for line in _source(cell).splitlines() if line.strip()]
+    found = [
+        (len(m.group(1)), m.group(2), i == 0)
+        for i, line in enumerate(lines)
+        if (m := HEADING.match(line))
+    ]
+    return min(found, key=lambda h: h[0]) if found else None
+
+
+def _is_skipped_code(cell) -> bool:
+    src = _source(cell)
+    if "parameters" in cell.metadata.get("tags", []):
+        return True  # papermill's parameters: plumbing, not an idea
+    if "from mlcourse.results import save_results" in src:
+        return True  # saves the lesson's results for the claims tests
+    if "from mlcourse.widgets import Quiz" in src:
+        return True  # the quiz's definition; it is live only with a kernel
+    code = [
+        line
+        for line in src.splitlines()
+        if line.strip() and not line.lstrip().startswith("#") and not line.startswith(" ")
+    ]
+    imports = [line for line in code if re.match(r"(import|from)\s", line)]
+    return bool(code) and len(imports) >= 0.6 * len(code)  # the lesson's imports
+
+
+def hand_set(cell) -> str | None:
+    """The slide type a person chose for this cell, or None if the tool owns it."""
+    show = cell.metadata.get("slideshow", {})
+    kind = show.get("slide_type")
+    if kind is None or show.get("auto") == kind:
+        return None
+    return kind
+
+
+@dataclass
+class _Deck:
+    """The state of the slide being filled while the tool walks the cells."""
+
+    lines: int = 0
+    has_code: bool = False
+    notes_level: int | None = None  # inside a "Going further" section at this heading level
+    started: bool = False
+
+    def place(self, kind: str, cell) -> None:
+        if kind in ("slide", "subslide") or not self.started and kind in ("fragment", "-"):
+            self.lines, self.has_code, self.started = 0, False, True
+        if kind in ("slide", "subslide", "fragment", "-"):
+            self.lines += n_lines(cell)
+            self.has_code |= cell.cell_type == "code"
+
+
+def _decide(cell, deck: _Deck, first: bool) -> str:
+    n = n_lines(cell)
+    head = heading(cell)
+    if head is not None and deck.notes_level is not None and head[0] <= deck.notes_level:
+        deck.notes_level = None  # the "Going further" section ended
+    if head is not None and "going further" in head[1].lower():
+        deck.notes_level = head[0]
+        if head[2]:
+            return "notes"
+    if cell.cell_type == "code" and _is_skipped_code(cell):
+        return "skip"
+    if deck.notes_level is not None:
+        return "notes" if cell.cell_type == "markdown" else "skip"
+    if cell.cell_type == "markdown" and _source(cell).lstrip().startswith("<details"):
+        return "notes"  # an answer: the teacher's, not the audience's
+    if first or not deck.started:
+        return "slide"
+    if head is not None:
+        return "slide" if head[0] <= 2 else "subslide"
+    if deck.has_code:
+        return "subslide"
+    if cell.cell_type == "code":
+        lead_in = 0 < deck.lines <= LEAD_LINES and deck.lines + n <= MAX_SLIDE_LINES
+        return "fragment" if lead_in else "subslide"
+    return "-" if deck.lines + n <= PROSE_LINES else "subslide"
+
+
+def mark_cells(cells) -> list[str]:
+    """Set every cell's slide type in place (hand-set ones kept); return the types."""
+    deck = _Deck()
+    kinds = []
+    for i, cell in enumerate(cells):
+        kind = hand_set(cell)
+        if kind is None:
+            kind = _decide(cell, deck, first=i == 0)
+            cell.metadata["slideshow"] = {"slide_type": kind, "auto": kind}
+        elif heading(cell) is not None:
+            _decide(cell, deck, first=i == 0)  # keep track of "Going further" sections
+        deck.place(kind, cell)
+        kinds.append(kind)
+    return kinds
+
+
+def mark(path: str | Path) -> bool:
+    """Mark a notebook in place; return True if the file changed."""
+    path = Path(path)
+    before = path.read_text()
+    nb = nbformat.read(path, as_version=4)
+    mark_cells(nb.cells)
+    nbformat.validate(nb)
+    after = nbformat.writes(nb) + "\n"
+    if after != before:
+        path.write_text(after)
+    return after != before
+
+
+@dataclass
+class Slide:
+    """One slide (or sub-slide) of the deck: the indices of its visible cells."""
+
+    cells: list[int] = field(default_factory=list)
+    lines: int = 0
+
+
+def slides(cells) -> list[Slide]:
+    """The deck as nbconvert and RISE build it: skip and notes cells take no room on a slide."""
+    deck: list[Slide] = []
+    for i, cell in enumerate(cells):
+        kind = cell.metadata.get("slideshow", {}).get("slide_type", "-")
+        if kind in ("skip", "notes"):
+            continue
+        if kind in ("slide", "subslide") or not deck:
+            deck.append(Slide())
+        deck[-1].cells.append(i)
+        deck[-1].lines += n_lines(cell)
+    return deck
+
+
+def problems(nb) -> list[str]:
+    """What makes a notebook a poor slideshow: unmarked cells, crowded slides."""
+    out = []
+    for i, cell in enumerate(nb.cells):
+        kind = cell.metadata.get("slideshow", {}).get("slide_type")
+        if kind not in SLIDE_TYPES:
+            out.append(f"cell {i} has slide_type {kind!r}; run `python scripts/slides.py mark`")
+    for s in slides(nb.cells):
+        if len(s.cells) > 1 and s.lines > MAX_SLIDE_LINES:
+            out.append(
+                f"the slide of cells {s.cells} has {s.lines} source lines (at most "
+                f"{MAX_SLIDE_LINES}): make one of them a sub-slide"
+            )
+    return out
+
+
+def _notebooks(args: list[str]) -> list[Path]:
+    paths = []
+    for arg in args:
+        p = Path(arg)
+        paths += [p] if p.suffix == ".ipynb" else sorted(p.glob("[0-9][0-9]_*.ipynb"))
+    return paths
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) < 2 or argv[0] not in ("mark", "check"):
+        print(__doc__.split("\n\n")[1], file=sys.stderr)
+        return 2
+    verb, paths = argv[0], _notebooks(argv[1:])
+    bad = 0
+    for path in paths:
+        if verb == "mark":
+            print(f"{'marked' if mark(path) else 'unchanged'} {path}")
+            continue
+        nb = nbformat.read(path, as_version=4)
+        deck = slides(nb.cells)
+        long = [s for s in deck if s.lines > MAX_SLIDE_LINES]
+        print(f"{path}: {len(deck)} slides, {len(long)} single cells over {MAX_SLIDE_LINES} lines")
+        for problem in problems(nb):
+            print(f"  {problem}")
+            bad += 1
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
