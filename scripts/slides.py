@@ -20,16 +20,35 @@ the tool is safe: it recomputes only its own choices and writes nothing when not
 
 ``python scripts/slides.py check notebooks/*.ipynb`` prints each lesson's slides and fails if a
 cell has no slide type or a slide of several cells is longer than ``MAX_SLIDE_LINES``.
+
+``python scripts/slides.py build [--out build/slides] [NOTEBOOK ...]`` (``make slides``) renders
+each lesson, executed, as a reveal.js slideshow that works offline: the runs are the ones
+``make site`` makes and caches (``scripts/site.py``), reveal.js is the npm copy in
+``slides/node_modules`` (``npm ci --prefix slides``), the template is ``slides/mlcourse.html.j2``.
 """
 
 from __future__ import annotations
 
+import argparse
+import base64
+import importlib.util
 import re
+import shutil
+import struct
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+KIT = ROOT / "slides"  # the template, its CSS, and reveal.js from npm
+REVEAL = KIT / "node_modules" / "reveal.js"
+SLIDE_SIZE = (1280, 800)
+# Figures are shown 1.5 times their size in the notebook (the course's 10 pt text at 100 dpi
+# becomes about 21 px on a 1280x800 slide), or as large as fits on the slide if that is smaller.
+FIGURE_ZOOM, FIGURE_BOX = 1.5, (1216, 680)
 
 # One slide at the deck's fonts (28 px prose, 20 px code on a 1280x800 slide) holds about 22 lines
 # of prose or 30 of code, before its outputs. A slide of several cells stays within 24 source
@@ -209,7 +228,121 @@ def _notebooks(args: list[str]) -> list[Path]:
     return paths
 
 
+def _site():
+    """scripts/site.py, whose executed runs the slides share (its name clashes with ``site``)."""
+    spec = importlib.util.spec_from_file_location("_mlcourse_site", ROOT / "scripts" / "site.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def executed_runs(lessons: list[Path], reuse: Path, jobs: int = 2) -> dict[str, Path]:
+    """Each lesson executed at its committed parameters: a cached run if one matches, else a new
+    one, cached in build/site-cache exactly as ``make site`` does (so each reuses the other's)."""
+    site = _site()
+    cache = ROOT / "build" / "site-cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    runs, todo = {}, []
+    for path in lessons:
+        key = f"{path.stem}-{site.run_key(path)}.ipynb"
+        found = [c for c in (reuse / key, cache / key) if c.is_file()]
+        runs[path.stem] = found[0] if found else cache / key
+        if not found:
+            todo.append((str(path), str(cache / key)))
+    if todo:
+        with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(todo)))) as pool:
+            for (src, _), seconds in zip(todo, pool.map(site._execute_job, todo)):
+                print(f"executed {Path(src).name} in {seconds:.0f} s")
+    return runs
+
+
+def png_size(data: str) -> tuple[int, int, float]:
+    """Width and height in pixels, and dots per inch (72 if unrecorded), of a base64 PNG."""
+    raw = base64.b64decode(data)
+    width, height = struct.unpack(">II", raw[16:24])
+    at = raw.find(b"pHYs", 0, 4096)
+    per_metre = struct.unpack(">I", raw[at + 4 : at + 8])[0] if at > 0 else 72 / 0.0254
+    return width, height, per_metre * 0.0254
+
+
+def size_figures(nb) -> list[float]:
+    """Give each figure the width it has on a slide (``FIGURE_ZOOM``, within ``FIGURE_BOX``);
+    return the zoom of each."""
+    zooms = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if "image/png" not in output.get("data", {}):
+                continue
+            width, height, _ = png_size(output["data"]["image/png"])
+            zoom = min(FIGURE_ZOOM, FIGURE_BOX[0] / width, FIGURE_BOX[1] / height)
+            output.setdefault("metadata", {}).setdefault("image/png", {})["width"] = round(
+                width * zoom
+            )
+            zooms.append(zoom)
+    return zooms
+
+
+def exporter():
+    """nbconvert's SlidesExporter with the course's offline template (slides/mlcourse.html.j2)."""
+    from nbconvert import SlidesExporter
+    from traitlets.config import Config
+
+    config = Config()
+    config.SlidesExporter.reveal_url_prefix = "_static/reveal.js"
+    config.SlidesExporter.reveal_theme = "white"
+    config.SlidesExporter.reveal_width = str(SLIDE_SIZE[0])
+    config.SlidesExporter.reveal_height = str(SLIDE_SIZE[1])
+    config.SlidesExporter.exclude_input_prompt = True
+    config.SlidesExporter.exclude_output_prompt = True
+    config.SlidesExporter.extra_template_paths = [str(KIT)]
+    config.SlidesExporter.template_file = "mlcourse.html.j2"
+    return SlidesExporter(config=config)
+
+
+def build(out: Path, lessons: list[Path], reuse: Path, jobs: int = 2) -> list[Path]:
+    """Render ``lessons`` into ``out`` with reveal.js beside them; return the slide files."""
+    if not (REVEAL / "dist" / "reveal.js").is_file():
+        raise SystemExit(f"no reveal.js in {REVEAL}: run `npm ci --prefix slides` (make slides)")
+    site = _site()
+    runs = executed_runs(lessons, reuse, jobs)
+    out.mkdir(parents=True, exist_ok=True)
+    static = out / "_static" / "reveal.js"
+    shutil.rmtree(static, ignore_errors=True)
+    for part in ("dist", "plugin"):
+        shutil.copytree(REVEAL / part, static / part)
+    export, written = exporter(), []
+    for path in lessons:
+        nb = nbformat.read(runs[path.stem], as_version=4)
+        site.static_widgets(nb)  # the quiz's fallback text; drops papermill's injected cell
+        size_figures(nb)
+        title = next((c.source.splitlines()[0].lstrip("# ") for c in nb.cells if c.source), "")
+        nb.metadata["title"] = title or path.stem
+        html, _ = export.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
+        target = out / f"{path.stem}.slides.html"
+        target.write_text(html)
+        written.append(target)
+    links = "\n".join(
+        f'<li><a href="{p.name}">{p.stem.removesuffix(".slides")}</a></li>' for p in written
+    )
+    (out / "index.html").write_text(
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Slides</title>'
+        f"</head><body><h1>The lessons as slides</h1><ul>{links}</ul></body></html>\n"
+    )
+    return written
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["build"]:
+        parser = argparse.ArgumentParser(prog="slides.py build")
+        parser.add_argument("notebooks", nargs="*", default=[str(ROOT / "notebooks")])
+        parser.add_argument("--out", type=Path, default=ROOT / "build" / "slides")
+        parser.add_argument("--reuse", type=Path, default=ROOT / "build" / "lesson-runs")
+        parser.add_argument("--jobs", type=int, default=2)
+        args = parser.parse_args(argv[1:])
+        for path in build(args.out, _notebooks(args.notebooks), args.reuse, args.jobs):
+            print(f"wrote {path}")
+        return 0
     if len(argv) < 2 or argv[0] not in ("mark", "check"):
         print(__doc__.split("\n\n")[1], file=sys.stderr)
         return 2
