@@ -13,6 +13,10 @@ every cell from the lesson's structure (the cell sources are never changed):
   the lesson's results for the tests are skipped; answers (``<details>``) and "Going further"
   sections become speaker notes.
 
+The notebook's ``rise`` metadata gets the deck's settings for RISE, the live slideshow in
+JupyterLab (``RISE``; keys already there are kept): reveal.js's "white" theme (RISE's default
+theme fetches fonts from Google, which fails offline), the same slide size, sub-slides that scroll.
+
 A cell whose slide type was set by hand (in JupyterLab's property inspector, or RISE) is kept, so
 a teacher can curate. The tool records its own choice next to it (``slideshow.auto``); a cell whose
 ``slide_type`` differs from that record, or that has no record, was curated by hand. Re-running
@@ -49,6 +53,15 @@ SLIDE_SIZE = (1280, 800)
 # Figures are shown 1.5 times their size in the notebook (the course's 10 pt text at 100 dpi
 # becomes about 21 px on a 1280x800 slide), or as large as fits on the slide if that is smaller.
 FIGURE_ZOOM, FIGURE_BOX = 1.5, (1216, 680)
+RISE = {
+    "theme": "white",
+    "transition": "none",
+    "scroll": True,
+    "width": SLIDE_SIZE[0],
+    "height": SLIDE_SIZE[1],
+    "center": False,
+    "slideNumber": "c/t",
+}
 
 # One slide at the deck's fonts (28 px prose, 20 px code on a 1280x800 slide) holds about 22 lines
 # of prose or 30 of code, before its outputs. A slide of several cells stays within 24 source
@@ -175,6 +188,9 @@ def mark(path: str | Path) -> bool:
     before = path.read_text()
     nb = nbformat.read(path, as_version=4)
     mark_cells(nb.cells)
+    rise = nb.metadata.setdefault("rise", {})
+    for key, value in RISE.items():
+        rise.setdefault(key, value)
     nbformat.validate(nb)
     after = nbformat.writes(nb) + "\n"
     if after != before:

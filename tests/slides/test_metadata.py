@@ -56,6 +56,12 @@ def test_the_metadata_is_what_the_tool_makes(lesson):
     assert not changed, f"cells {changed} would get other slide types: {MARK}"
 
 
+def test_rise_uses_an_offline_theme_and_the_deck_size(lesson):
+    rise = lesson.metadata.get("rise", {})
+    assert rise.get("theme") == "white", f"RISE's theme is {rise.get('theme')!r}: {MARK}"
+    assert (rise.get("width"), rise.get("height")) == slides.SLIDE_SIZE
+
+
 def test_slides_are_short_and_start_with_the_title(lesson):
     deck = slides.slides(lesson.cells)
     assert len(deck) >= 5, "a lesson's slideshow has a handful of slides at least"
