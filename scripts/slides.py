@@ -335,6 +335,16 @@ def build(out: Path, lessons: list[Path], reuse: Path, jobs: int = 2) -> list[Pa
         title = next((c.source.splitlines()[0].lstrip("# ") for c in nb.cells if c.source), "")
         nb.metadata["title"] = title or path.stem
         html, _ = export.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
+        # A link to another lesson opens that lesson's slides.
+        html = re.sub(
+            r'href="(\d\d_\w+)\.ipynb"',
+            lambda m: (
+                f'href="{m.group(1)}.slides.html"'
+                if (path.parent / f"{m.group(1)}.ipynb").is_file()
+                else m.group(0)
+            ),
+            html,
+        )
         target = out / f"{path.stem}.slides.html"
         target.write_text(html)
         written.append(target)
