@@ -101,6 +101,32 @@ def cell_sections(nb) -> list[str]:
     return out
 
 
+def unanswered_exercises(path: Path) -> list[str]:
+    """The "Your turn" sections of a notebook with no ``<details>`` answer before the next
+    heading of the same or a higher level."""
+    parts: list[tuple[int, str, str]] = []  # (level, heading, the Markdown under it)
+    for cell in _read(path).cells:
+        if cell.cell_type != "markdown":
+            continue
+        text = FENCE.sub("", cell.source)
+        pieces = re.split(r"^(#{1,6})\s+(.+?)\s*#*\s*$", text, flags=re.M)
+        if parts:
+            parts[-1] = (parts[-1][0], parts[-1][1], parts[-1][2] + pieces[0])
+        for i in range(1, len(pieces), 3):
+            parts.append((len(pieces[i]), pieces[i + 1].strip(), pieces[i + 2]))
+    found = []
+    for k, (level, heading, body) in enumerate(parts):
+        if not heading.startswith("Your turn"):
+            continue
+        for deeper_level, _, deeper in parts[k + 1 :]:
+            if deeper_level <= level:
+                break
+            body += deeper
+        if "<details" not in body:
+            found.append(heading)
+    return found
+
+
 def notebook_path(name: str) -> Path:
     return NOTEBOOKS / f"{name}.ipynb"
 

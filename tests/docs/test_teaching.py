@@ -59,7 +59,37 @@ def test_every_cited_section_is_a_heading_of_its_notebook():
     )
 
 
+def test_every_your_turn_has_an_answer_in_its_notebook():
+    # The guide points to the notebooks' own answers rather than repeating them.
+    missing = {p.stem: teaching.unanswered_exercises(p) for p in NOTEBOOKS}
+    missing = {name: turns for name, turns in missing.items() if turns}
+    assert not missing, (
+        f"'Your turn' sections without a <details> answer: {missing}. docs/teaching.md says"
+        " every exercise has its answer in the notebook: add one there, or write the answer in"
+        " the guide's section for that lesson and say so."
+    )
+
+
+def test_the_guide_covers_every_your_turn_of_each_lesson():
+    sections = {name: body for _, name, body in teaching.lesson_sections(GUIDE.read_text())}
+    for path in NOTEBOOKS:
+        turns = {h for h in teaching.headings(path) if h.startswith("Your turn")}
+        body = sections.get(path.stem, "")
+        missing = sorted(t for t in turns if f"§ *{t}*" not in body)
+        assert not missing, f"docs/teaching.md's section on {path.stem} never cites {missing}"
+
+
 # The checks can fail: each one on a broken copy.
+
+
+def test_an_exercise_without_an_answer_is_found(tmp_path):
+    lesson = next(p for p in NOTEBOOKS if p.stem.startswith("02_"))
+    nb = nbformat.read(lesson, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and "### Your turn 2" in cell.source:
+            cell.source = cell.source.split("<details>")[0]
+    nbformat.write(nb, tmp_path / lesson.name)
+    assert teaching.unanswered_exercises(tmp_path / lesson.name) == ["Your turn 2"]
 
 
 def test_the_staleness_check_fails_when_a_code_cell_changes(tmp_path):
