@@ -206,8 +206,9 @@ def timings_problems(text: str, notebooks: list[Path]) -> list[str]:
         elif recorded[path.stem] != now:
             found.append(
                 f"{path.stem}: its code changed since it was timed (hash {recorded[path.stem]}"
-                f" recorded, {now} now); re-run `{BENCHMARK}` on an idle machine and commit"
-                " docs/teaching-timings.md"
+                f" recorded, {now} now); re-time it on an idle machine with `python"
+                f" benchmarks/notebooks.py notebooks/{path.name} --write-guide"
+                " docs/teaching-timings.md` and commit docs/teaching-timings.md"
             )
     return found
 

@@ -17,6 +17,7 @@ on a broken copy.
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 from pathlib import Path
 
@@ -57,6 +58,29 @@ def test_every_cited_section_is_a_heading_of_its_notebook():
         "notebook: " + "; ".join(problems) + ". A heading was renamed or removed: update the "
         "guide to the notebook's new heading."
     )
+
+
+def test_the_timings_were_measured_on_the_current_code():
+    assert TIMINGS.is_file(), f"no {TIMINGS.relative_to(ROOT)}: run `{teaching.BENCHMARK}`"
+    problems = teaching.timings_problems(TIMINGS.read_text(encoding="utf-8"), NOTEBOOKS)
+    assert not problems, "docs/teaching-timings.md is stale: " + "; ".join(problems)
+
+
+def test_the_timings_name_sections_that_exist():
+    text = TIMINGS.read_text(encoding="utf-8")
+    rows = list(teaching.TIMING_ROW.finditer(text))
+    assert rows, "docs/teaching-timings.md has no timing rows"
+    for m in rows:
+        path = teaching.notebook_path(m.group(1))
+        cited = re.findall(r"§ (.+?): \d+\.\d(?=;| \|)", m.group(2))
+        assert cited, f"{m.group(1)}: no slowest cells recorded"
+        known = {h.replace("|", "/") for h in teaching.headings(path)} | {"(top)"}
+        missing = [c for c in cited if c not in known]
+        assert not missing, f"{m.group(1)}: timings name sections {missing} the notebook lacks"
+
+
+def test_the_readme_points_teachers_to_the_guide():
+    assert "docs/teaching.md" in (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_every_your_turn_has_an_answer_in_its_notebook():
@@ -103,7 +127,7 @@ def test_the_staleness_check_fails_when_a_code_cell_changes(tmp_path):
     cell.source += "\nprint('one more line')"
     nbformat.write(nb, copy)
     problems = teaching.timings_problems(recorded, [copy])
-    assert len(problems) == 1 and "re-run `python benchmarks/notebooks.py" in problems[0]
+    assert len(problems) == 1 and "`python benchmarks/notebooks.py notebooks/" in problems[0]
 
 
 def test_outputs_and_metadata_do_not_make_a_lesson_stale(tmp_path):
