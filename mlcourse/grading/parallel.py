@@ -35,6 +35,7 @@ import copy
 import glob
 import multiprocessing
 import multiprocessing.connection
+import multiprocessing.forkserver
 import os
 import shutil
 import signal
@@ -110,6 +111,10 @@ def _save_preprocessors(config) -> list:
 
 class _Run:
     def __init__(self, assignment, jobs, students, force, unsafe, timeout, stream):
+        self._ctx = None
+        # The fork server imports nbgrader (seconds) while this process loads the configuration.
+        self._context()
+        multiprocessing.forkserver.ensure_running()
         extra = ["--Sandbox.unsafe=True"] if unsafe else []
         self.app = _load_app(extra)
         self.extra = extra
@@ -133,7 +138,6 @@ class _Run:
         self.interrupted = False
         self.running: dict[str, _Job] = {}
         self.outcomes: dict[str, Outcome] = {}
-        self._ctx = None
 
     # -------------------------------------------------------------- setup
 
