@@ -41,7 +41,7 @@ BLOCK = re.compile(
     r"(?P<close><!-- /objectives -->)",
     re.S,
 )
-CITE = re.compile(r"§ \*([^*\n]+)\*(?: of lesson (\d))?")
+CITE = re.compile(r"§ \*((?:[^*\n]|\n(?!\s*\n))+)\*(?:\s+of\s+lesson\s+(\d))?")
 TIMING_ROW = re.compile(r"^\| (\d\d_\w+) \|(.*)\| `([0-9a-f]{16})` \|$", re.M)
 TIMINGS = ROOT / "docs" / "teaching-timings.md"
 BENCHMARK = "python benchmarks/notebooks.py --write-guide docs/teaching-timings.md"
@@ -178,7 +178,7 @@ def citation_problems(text: str) -> list[str]:
     cache: dict[str, list[str]] = {}
     for title, name, body in lesson_sections(text):
         for m in CITE.finditer(body):
-            heading, lesson = m.group(1), m.group(2)
+            heading, lesson = " ".join(m.group(1).split()), m.group(2)  # may wrap lines
             if lesson is not None:
                 paths = sorted(NOTEBOOKS.glob(f"0{lesson}_*.ipynb"))
                 target = paths[0].stem if paths else f"lesson {lesson}"
