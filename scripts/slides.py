@@ -316,6 +316,16 @@ def exporter():
     return SlidesExporter(config=config)
 
 
+def link_slides(html: str, folder: Path) -> str:
+    """Point each link to another lesson's notebook at that lesson's slides."""
+
+    def target(m: re.Match) -> str:
+        found = (folder / f"{m.group(1)}.ipynb").is_file()
+        return f'href="{m.group(1)}.slides.html"' if found else m.group(0)
+
+    return re.sub(r'href="(\d\d_\w+)\.ipynb"', target, html)
+
+
 def build(out: Path, lessons: list[Path], reuse: Path, jobs: int = 2) -> list[Path]:
     """Render ``lessons`` into ``out`` with reveal.js beside them; return the slide files."""
     if not (REVEAL / "dist" / "reveal.js").is_file():
@@ -335,16 +345,7 @@ def build(out: Path, lessons: list[Path], reuse: Path, jobs: int = 2) -> list[Pa
         title = next((c.source.splitlines()[0].lstrip("# ") for c in nb.cells if c.source), "")
         nb.metadata["title"] = title or path.stem
         html, _ = export.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
-        # A link to another lesson opens that lesson's slides.
-        html = re.sub(
-            r'href="(\d\d_\w+)\.ipynb"',
-            lambda m: (
-                f'href="{m.group(1)}.slides.html"'
-                if (path.parent / f"{m.group(1)}.ipynb").is_file()
-                else m.group(0)
-            ),
-            html,
-        )
+        html = link_slides(html, path.parent)
         target = out / f"{path.stem}.slides.html"
         target.write_text(html)
         written.append(target)
