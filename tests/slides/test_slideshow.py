@@ -19,8 +19,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlparse
 
+import matplotlib
 import pytest
 
+from tests.slides.test_metadata import slides
 from tests.ui.conftest import _require_browser
 from tests.ui.lab import free_port
 
@@ -28,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LESSON = ROOT / "notebooks" / "01_iterative_loop.ipynb"
 REVEAL = ROOT / "slides" / "node_modules" / "reveal.js" / "dist" / "reveal.js"
 SHOTS = ROOT / "build" / "slides-test"
+STYLE = ROOT / "mlcourse" / "course.mplstyle"
 WIDTH, HEIGHT = 1280, 800  # scripts/slides.py SLIDE_SIZE
 
 
@@ -119,6 +122,12 @@ SHOWS_A_FIGURE = """[...Reveal.getCurrentSlide().querySelectorAll('img')].some(
     i => !i.closest('.fragment:not(.visible)'))"""
 
 
+# Each figure shown on the current slide: its size on the slide, its own width, its PNG.
+FIGURES = """[...Reveal.getCurrentSlide().querySelectorAll('img')].filter(
+    i => !i.closest('.fragment:not(.visible)')).map(
+    i => [i.offsetWidth, i.offsetHeight, i.naturalWidth, i.src])"""
+
+
 def _state(page) -> tuple[int, int, int]:
     i = page.evaluate("Reveal.getIndices()")
     return i["h"], i.get("v") or 0, -1 if i.get("f") is None else i["f"]
@@ -147,16 +156,7 @@ def test_the_keyboard_steps_through_every_slide(deck, chromium):
                  s => parseFloat(getComputedStyle(document.querySelector(s)).fontSize))"""
         )
         assert fonts[0] >= 28 and fonts[1] >= 20, f"prose {fonts[0]} px, code {fonts[1]} px"
-        images = page.evaluate(
-            """() => [...document.querySelectorAll('.reveal section img')].map(
-                 i => [i.offsetWidth, i.offsetHeight, i.naturalWidth])"""
-        )
-        assert images, "no figure on the slides"
-        too_big = [(w, h) for w, h, _ in images if w > WIDTH or h > HEIGHT * 0.8]
-        assert not too_big, f"figures (w, h) {too_big} do not fit a {WIDTH}x{HEIGHT} slide"
-        assert all(n > 0 for *_, n in images), "a figure did not load"
-
-        seen, states, shots = set(), [_state(page)], 0
+        seen, states, shots, images = set(), [_state(page)], 0, []
         for step in range(total * 4):
             seen.add(states[-1][:2])
             if page.evaluate("Reveal.isLastSlide() && !Reveal.availableFragments().next"):
@@ -165,13 +165,27 @@ def test_the_keyboard_steps_through_every_slide(deck, chromium):
             page.wait_for_timeout(30)
             states.append(_state(page))
             assert states[-1] != states[-2], f"key press {step + 1} did not advance: {states[-1]}"
-            if page.evaluate(SHOWS_A_FIGURE) and shots < 3:
-                shots += 1
-                page.screenshot(path=SHOTS / f"slide-figure-{shots}.png")
+            if page.evaluate(SHOWS_A_FIGURE):
+                images += page.evaluate(FIGURES)
+                if shots < 3:
+                    shots += 1
+                    page.screenshot(path=SHOTS / f"slide-figure-{shots}.png")
         page.screenshot(path=SHOTS / "slide-last.png")
         assert page.evaluate("Reveal.isLastSlide()"), f"stopped at {states[-1]} of {total}"
         assert len(seen) == total, f"the keyboard reached {len(seen)} of {total} slides"
         assert page.evaluate("Reveal.getProgress()") == 1
+        assert images, "the keyboard reached no slide with a figure"
+        too_big = [(w, h) for w, h, *_ in images if w > WIDTH or h > HEIGHT * 0.85]
+        assert not too_big, f"figures (w, h) {too_big} do not fit a {WIDTH}x{HEIGHT} slide"
+        assert all(n > 0 for _, _, n, _ in images), "a figure did not load"
+        # The figures' text (the course's style: matplotlib's font size, in points) on the slide.
+        points = matplotlib.rc_params_from_file(STYLE, use_default_template=True)["font.size"]
+        text_px = [
+            points * slides.png_size(src.split(",", 1)[1])[2] / 72 * w / n
+            for w, _, n, src in images
+        ]
+        assert min(text_px) >= 18, f"figure text is {min(text_px):.0f} px on the slide (>= 18)"
+        print(f"{len(images)} figures, text {min(text_px):.1f}-{max(text_px):.1f} px on the slide")
         assert not errors, f"console errors: {errors} (failed requests: {failed})"
         assert not failed, f"failed requests: {failed}"
         assert hosts == {"127.0.0.1"}, f"requests to other hosts: {hosts - {'127.0.0.1'}}"
