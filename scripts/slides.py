@@ -299,6 +299,19 @@ def size_figures(nb) -> list[float]:
     return zooms
 
 
+def show_quizzes(nb) -> int:
+    """In the static slides, each quiz (skipped by RISE, where its widget cannot run) is a slide
+    of its questions, with the answers folded (its Markdown fallback), without its code."""
+    n = 0
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "from mlcourse.widgets import Quiz" in cell.source:
+            if any("text/markdown" in o.get("data", {}) for o in cell.get("outputs", [])):
+                cell.metadata["slideshow"] = {"slide_type": "subslide"}
+                cell.metadata["transient"] = {"remove_source": True}
+                n += 1
+    return n
+
+
 def exporter():
     """nbconvert's SlidesExporter with the course's offline template (slides/mlcourse.html.j2)."""
     from nbconvert import SlidesExporter
@@ -342,6 +355,7 @@ def build(out: Path, lessons: list[Path], reuse: Path, jobs: int = 2) -> list[Pa
         nb = nbformat.read(runs[path.stem], as_version=4)
         site.static_widgets(nb)  # the quiz's fallback text; drops papermill's injected cell
         size_figures(nb)
+        show_quizzes(nb)
         title = next((c.source.splitlines()[0].lstrip("# ") for c in nb.cells if c.source), "")
         nb.metadata["title"] = title or path.stem
         html, _ = export.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})

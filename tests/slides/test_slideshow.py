@@ -108,6 +108,10 @@ def test_the_html_loads_nothing_from_another_host(deck):
     assert not cdns, f"CDN URLs left in the slides: {cdns}"
     assert page.images >= 3, "lesson 1's slides show its figures (executed outputs)"
     assert "jp-OutputArea-output" in html, "the slides carry the lesson's outputs"
+    assert "check yourself** (4 questions)" not in html and "check yourself</strong> (4" in html, (
+        "the quiz's questions are a slide (its Markdown fallback)"
+    )
+    assert "import Quiz" not in html, "the quiz's code stays out of the slides"
 
 
 def test_the_fonts_are_big_enough_for_a_room(deck):
