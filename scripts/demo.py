@@ -4,10 +4,12 @@ Usage: ``python scripts/demo.py LESSON [--port N]`` (``make demo LESSON=3``).
 
 It copies the lesson to ``notebooks/demo-NN_name.ipynb`` (git-ignored), starts the learner's
 JupyterLab on 127.0.0.1, opens a session (and so a kernel) for the copy through the server's REST
-API, and runs every cell in that kernel, saving the outputs into the copy. When it prints
-"ready", the teacher opens the printed link: JupyterLab attaches to the same session, so every
-result is already on screen and every variable is in the kernel (re-run any cell live). Widgets
-are not live in the copy: re-run a widget's cell to get it back.
+API, and runs every cell in that kernel. It saves the outputs into the copy through the server,
+as trusted (the teacher ran it, as if in Lab): JupyterLab renders a widget's output only in a
+trusted notebook, and shows its text fallback otherwise. When it prints "ready", the teacher
+opens the printed link: JupyterLab attaches to the same session, so every result is already on
+screen, every variable is in the kernel (re-run any cell live), and every widget is live (its
+widget manager restores the kernel's widgets when it connects).
 Stop with Ctrl+C (the server and its kernel stop with it).
 """
 
@@ -22,6 +24,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -59,12 +62,12 @@ def lesson_path(lesson: str) -> Path:
     return matches[0]
 
 
-def _api(base: str, token: str, path: str, body: dict | None = None) -> dict:
+def _api(base: str, token: str, path: str, body: dict | None = None, method: str = "") -> dict:
     request = urllib.request.Request(
         f"{base}{path}",
         data=None if body is None else json.dumps(body).encode(),
         headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
-        method="GET" if body is None else "POST",
+        method=method or ("GET" if body is None else "POST"),
     )
     with urllib.request.urlopen(request, timeout=60) as r:
         return json.loads(r.read())
@@ -108,8 +111,20 @@ def prerun(base: str, token: str, runtime: Path, notebook: Path) -> float:
     )  # fmt: skip
     start = time.perf_counter()
     asyncio.run(client.async_execute(cleanup_kc=True))
-    nbformat.write(nb, notebook)
+    save_trusted(base, token, rel, nb)
     return time.perf_counter() - start
+
+
+def save_trusted(base: str, token: str, rel: str, nb: nbformat.NotebookNode) -> None:
+    """Save ``nb`` at ``rel`` through the server, signed as trusted, as Lab's "Trust Notebook"
+    does: every code cell marked trusted, and the server signs the notebook with its own key
+    (nbformat's notary) as it saves. Unsigned, JupyterLab would show each widget's text
+    fallback (``VBox(children=...)``) instead of the live widget, and sanitize HTML outputs."""
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.metadata["trusted"] = True  # the server drops the flag once it has signed
+    model = {"type": "notebook", "format": "json", "content": nb}
+    _api(base, token, f"/api/contents/{urllib.parse.quote(rel)}", model, method="PUT")
 
 
 def main(argv: list[str] | None = None) -> int:
