@@ -29,6 +29,7 @@ import urllib.request
 from pathlib import Path
 
 import nbformat
+from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 
@@ -104,6 +105,7 @@ def prerun(base: str, token: str, runtime: Path, notebook: Path) -> float:
     kernel_id = session["kernel"]["id"]
     km = _RunningKernel(connection_file=str(runtime / f"kernel-{kernel_id}.json"))
     km.load_connection_file()
+    (runtime / "kernel.pid").write_text(str(_kernel_pid(km)))  # see main()
     nb = nbformat.read(notebook, as_version=4)
     client = NotebookClient(
         nb, km=km, timeout=600, resources={"metadata": {"path": str(notebook.parent)}},
@@ -113,6 +115,23 @@ def prerun(base: str, token: str, runtime: Path, notebook: Path) -> float:
     asyncio.run(client.async_execute(cleanup_kc=True))
     save_trusted(base, token, rel, nb)
     return time.perf_counter() - start
+
+
+def _kernel_pid(km: AsyncKernelManager) -> int:
+    """The kernel's process id, asked silently (no cell, no history). The kernel leads its own
+    process group; what it starts (joblib's worker processes) outlives its shutdown in it."""
+    kc = BlockingKernelClient()
+    kc.load_connection_info(km.get_connection_info())
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=120)  # the kernel was just started: its channels may lag
+        expr = {"pid": "__import__('os').getpid()"}
+        reply = kc.execute_interactive(
+            "", silent=True, store_history=False, user_expressions=expr, timeout=120
+        )
+        return int(reply["content"]["user_expressions"]["pid"]["data"]["text/plain"])
+    finally:
+        kc.stop_channels()
 
 
 def save_trusted(base: str, token: str, rel: str, nb: nbformat.NotebookNode) -> None:
@@ -161,8 +180,17 @@ def main(argv: list[str] | None = None) -> int:
         pass
     finally:
         if lab.poll() is None:
-            os.killpg(lab.pid, signal.SIGTERM)
+            os.killpg(lab.pid, signal.SIGTERM)  # the server shuts its kernel down
             lab.wait(timeout=30)
+        stop_group(args.runtime / "kernel.pid")  # and what the kernel left behind
+
+
+def stop_group(pid_file: Path) -> None:
+    """SIGTERM the process group led by the PID in ``pid_file`` (if any is left)."""
+    try:
+        os.killpg(int(pid_file.read_text()), signal.SIGTERM)
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        pass
     return 0
 
 

@@ -94,16 +94,31 @@ def test_demo_opens_pre_run_with_live_widgets_and_kernel(browser, tmp_path):
         assert after_count > before_count, (before_count, after_count)
         expect(cell.locator(".jp-OutputArea-output")).to_contain_text("binary minus counts")
         assert not error_outputs(page), error_outputs(page)
+
+        # The teacher reloads the page: the quiz comes back live, with the answer given above.
+        page.reload()
+        quiz = page.locator(".mlc-quiz")
+        expect(quiz).to_have_count(1, timeout=60_000)
+        expect(quiz.locator(".mlc-quiz-score")).to_contain_text("Score: 1 /")
+        second = quiz.locator(".mlc-quiz-question").nth(1)
+        second.locator(".mlc-quiz-choice button").first.click()
+        second.locator("button.mlc-quiz-check").click()
+        expect(second.locator(".mlc-quiz-feedback")).not_to_be_empty()
+        expect(quiz.locator(".mlc-quiz-score")).to_contain_text(" 2 of ")
+        assert not error_outputs(page), error_outputs(page)
         print(f"pre-run copy on screen in {shown:.1f} s")
     finally:
         context.close()
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=60)
-        pid_file = tmp_path / "runtime" / "lab.pid"  # the Lab has a session of its own
-        if pid_file.exists():
-            try:
-                os.killpg(int(pid_file.read_text()), signal.SIGKILL)
-            except ProcessLookupError:
-                pass  # the script stopped it
+        # The Lab and its kernel each lead a process group of their own (the kernel's holds
+        # joblib's workers, which outlive the kernel's shutdown): the script stops both.
+        for name in ("lab.pid", "kernel.pid"):
+            pid_file = tmp_path / "runtime" / name
+            if pid_file.exists():
+                try:
+                    os.killpg(int(pid_file.read_text()), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass  # the script stopped it
         (LESSON.parent / f"demo-{LESSON.name}").unlink(missing_ok=True)
     assert LESSON.read_bytes() == before, "the demo must not change the lesson itself"
