@@ -172,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(0.2)
         print(f"pre-running {notebook.name} in its own kernel...", flush=True)
         seconds = prerun(base, token, args.runtime, notebook)
+        # nbclient sets SIGTERM back to its default as it finishes (asyncio's
+        # remove_signal_handler): set ours again, or a kill would leave the Lab running.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         rel = notebook.relative_to(ROOT).as_posix()
         print(f"ready in {seconds:.0f} s: {base}/lab/tree/{rel}?token={token}", flush=True)
         print(f"(a copy with outputs, {notebook.name}; the lesson itself is unchanged)", flush=True)

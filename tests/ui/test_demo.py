@@ -33,6 +33,23 @@ def _count(prompt: str) -> int:
     return int(m.group(1))
 
 
+def _alive_groups(runtime: Path, timeout_s: float) -> list[int]:
+    """The process groups (the Lab's, the kernel's) still alive after ``timeout_s``."""
+    groups = [int((runtime / n).read_text()) for n in ("lab.pid", "kernel.pid")]
+    deadline = time.monotonic() + timeout_s
+    while True:
+        alive = []
+        for group in groups:
+            try:
+                os.killpg(group, 0)
+                alive.append(group)
+            except ProcessLookupError:
+                pass
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.5)
+
+
 def test_demo_opens_pre_run_with_live_widgets_and_kernel(browser, tmp_path):
     from playwright.sync_api import expect
 
@@ -107,10 +124,18 @@ def test_demo_opens_pre_run_with_live_widgets_and_kernel(browser, tmp_path):
         expect(quiz.locator(".mlc-quiz-score")).to_contain_text(" 2 of ")
         assert not error_outputs(page), error_outputs(page)
         print(f"pre-run copy on screen in {shown:.1f} s")
-    finally:
-        context.close()
+
+        # Stopping the script (kill, as a teacher's terminal closing does) stops its Lab and
+        # the kernel's processes: none of them outlives the demo.
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=60)
+        left = _alive_groups(tmp_path / "runtime", timeout_s=30)
+        assert not left, f"the demo's processes outlived it (process groups {left})"
+    finally:
+        context.close()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=60)
         # The Lab and its kernel each lead a process group of their own (the kernel's holds
         # joblib's workers, which outlive the kernel's shutdown): the script stops both.
         for name in ("lab.pid", "kernel.pid"):
