@@ -76,6 +76,8 @@ def test_demo_opens_pre_run_with_live_widgets_and_kernel(browser, tmp_path):
             time.sleep(1)
         assert url, f"no 'ready' line within 15 minutes:\n{log.read_text()[-3000:]}"
         page = context.new_page()
+        console = []  # the browser's console errors, from opening the page to the end
+        page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
         start = time.monotonic()
         page.goto(url)
         page.wait_for_selector(".jp-NotebookPanel .jp-OutputArea-output img", timeout=60_000)
@@ -123,6 +125,7 @@ def test_demo_opens_pre_run_with_live_widgets_and_kernel(browser, tmp_path):
         expect(second.locator(".mlc-quiz-feedback")).not_to_be_empty()
         expect(quiz.locator(".mlc-quiz-score")).to_contain_text(" 2 of ")
         assert not error_outputs(page), error_outputs(page)
+        assert not console, f"console errors in the pre-run copy: {console}"
         print(f"pre-run copy on screen in {shown:.1f} s")
 
         # Stopping the script (kill, as a teacher's terminal closing does) stops its Lab and
