@@ -20,6 +20,7 @@ import asyncio
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -77,9 +78,12 @@ def _api(base: str, token: str, path: str, body: dict | None = None, method: str
 def start_lab(port: int, token: str, runtime: Path, log) -> subprocess.Popen:
     env = dict(os.environ, JUPYTER_CONFIG_PATH=str(ROOT / "lab" / "learner"))
     env["JUPYTER_RUNTIME_DIR"] = str(runtime)
-    # A workspace of its own: the demo opens on its notebook alone (no stale tabs), and the
-    # teacher's everyday Lab layout is left as it was.
-    env.setdefault("JUPYTERLAB_WORKSPACES_DIR", str(runtime / "workspaces"))
+    if "JUPYTERLAB_WORKSPACES_DIR" not in env:
+        # A fresh workspace of its own: the demo opens on its notebook alone (no tabs of an
+        # earlier demo, each of which would start a kernel), and the teacher's everyday Lab
+        # layout is left as it was.
+        shutil.rmtree(runtime / "workspaces", ignore_errors=True)
+        env["JUPYTERLAB_WORKSPACES_DIR"] = str(runtime / "workspaces")
     return subprocess.Popen(
         [
             sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",

@@ -126,7 +126,8 @@ def test_demo_opens_pre_run_with_live_widgets_and_kernel(browser, tmp_path):
         expect(quiz.locator(".mlc-quiz-score")).to_contain_text(" 2 of ")
         assert not error_outputs(page), error_outputs(page)
         assert not console, f"console errors in the pre-run copy: {console}"
-        print(f"pre-run copy on screen in {shown:.1f} s")
+        ready = READY.search(log.read_text()).group(0).split(":")[0]
+        print(f"demo script: {ready}; the pre-run copy on screen in {shown:.1f} s")
 
         # Stopping the script (kill, as a teacher's terminal closing does) stops its Lab and
         # the kernel's processes: none of them outlives the demo.
