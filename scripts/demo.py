@@ -153,6 +153,14 @@ def save_trusted(base: str, token: str, rel: str, nb: nbformat.NotebookNode) -> 
     _api(base, token, f"/api/contents/{urllib.parse.quote(rel)}", model, method="PUT")
 
 
+def stop_group(pid_file: Path) -> None:
+    """SIGTERM the process group led by the PID in ``pid_file`` (if any is left)."""
+    try:
+        os.killpg(int(pid_file.read_text()), signal.SIGTERM)
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("lesson", help="the lesson's number or name, for example 3")
@@ -165,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     notebook.write_bytes(lesson.read_bytes())
     token, base = secrets.token_hex(16), f"http://127.0.0.1:{args.port}"
     args.runtime.mkdir(parents=True, exist_ok=True)
+    (args.runtime / "kernel.pid").unlink(missing_ok=True)  # an earlier demo's: never signal it
     with open(args.runtime / "lab.log", "ab") as log:
         lab = start_lab(args.port, token, args.runtime, log)
     (args.runtime / "lab.pid").write_text(str(lab.pid))  # for whoever must stop it by PID
@@ -191,16 +200,12 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if lab.poll() is None:
             os.killpg(lab.pid, signal.SIGTERM)  # the server shuts its kernel down
-            lab.wait(timeout=30)
+            try:
+                lab.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(lab.pid, signal.SIGKILL)
+                lab.wait(timeout=10)
         stop_group(args.runtime / "kernel.pid")  # and what the kernel left behind
-
-
-def stop_group(pid_file: Path) -> None:
-    """SIGTERM the process group led by the PID in ``pid_file`` (if any is left)."""
-    try:
-        os.killpg(int(pid_file.read_text()), signal.SIGTERM)
-    except (FileNotFoundError, ValueError, ProcessLookupError):
-        pass
     return 0
 
 
