@@ -299,6 +299,34 @@ def size_figures(nb) -> list[float]:
     return zooms
 
 
+def figures_on_their_own(nb) -> int:
+    """Move each shown figure to a sub-slide of its own, right after the code that drew it.
+
+    A figure at a readable size (``FIGURE_BOX``) and the code above it do not fit on one slide
+    together; on a projector the figure would run off the bottom. The code keeps its printed
+    output; the figure follows on the next sub-slide, without the code. Only this rendering copy
+    changes, never the lesson. Returns the number of figures moved.
+    """
+    cells, moved = [], 0
+    for cell in nb.cells:
+        cells.append(cell)
+        kind = cell.get("metadata", {}).get("slideshow", {}).get("slide_type", "-")
+        if cell.cell_type != "code" or kind in ("skip", "notes"):
+            continue
+        figures = [o for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+        if not figures:
+            continue
+        cell.outputs = [o for o in cell.outputs if o not in figures]
+        figure = nbformat.v4.new_code_cell(cell.source, outputs=figures)
+        figure.id = f"{cell.get('id', 'cell')}-figure"[:64]
+        figure.metadata["slideshow"] = {"slide_type": "subslide"}
+        figure.metadata["transient"] = {"remove_source": True}
+        cells.append(figure)
+        moved += len(figures)
+    nb.cells = cells
+    return moved
+
+
 def show_quizzes(nb) -> int:
     """In the static slides, each quiz (skipped by RISE, where its widget cannot run) is a slide
     of its questions, with the answers folded (its Markdown fallback), without its code."""
@@ -355,6 +383,7 @@ def build(out: Path, lessons: list[Path], reuse: Path, jobs: int = 2) -> list[Pa
         nb = nbformat.read(runs[path.stem], as_version=4)
         site.static_widgets(nb)  # the quiz's fallback text; drops papermill's injected cell
         size_figures(nb)
+        figures_on_their_own(nb)
         show_quizzes(nb)
         title = next((c.source.splitlines()[0].lstrip("# ") for c in nb.cells if c.source), "")
         nb.metadata["title"] = title or path.stem

@@ -129,7 +129,8 @@ SHOWS_A_FIGURE = """[...Reveal.getCurrentSlide().querySelectorAll('img')].some(
 # Each figure shown on the current slide: its size on the slide, its own width, its PNG.
 FIGURES = """[...Reveal.getCurrentSlide().querySelectorAll('img')].filter(
     i => !i.closest('.fragment:not(.visible)')).map(
-    i => [i.offsetWidth, i.offsetHeight, i.naturalWidth, i.src])"""
+    i => [i.offsetWidth, i.offsetHeight, i.naturalWidth, i.src,
+          i.getBoundingClientRect().top, i.getBoundingClientRect().bottom, innerHeight])"""
 
 
 def _state(page) -> tuple[int, int, int]:
@@ -181,12 +182,15 @@ def test_the_keyboard_steps_through_every_slide(deck, chromium):
         assert images, "the keyboard reached no slide with a figure"
         too_big = [(w, h) for w, h, *_ in images if w > WIDTH or h > HEIGHT * 0.85]
         assert not too_big, f"figures (w, h) {too_big} do not fit a {WIDTH}x{HEIGHT} slide"
-        assert all(n > 0 for _, _, n, _ in images), "a figure did not load"
+        assert all(n > 0 for _, _, n, *_ in images), "a figure did not load"
+        # On screen whole, without scrolling: the room sees the figure, not half of it.
+        cut = [(round(t), round(b)) for *_, t, b, room in images if t < 0 or b > room + 1]
+        assert not cut, f"figures (top, bottom) {cut} run off a {HEIGHT} px high screen"
         # The figures' text (the course's style: matplotlib's font size, in points) on the slide.
         points = matplotlib.rc_params_from_file(STYLE, use_default_template=True)["font.size"]
         text_px = [
             points * slides.png_size(src.split(",", 1)[1])[2] / 72 * w / n
-            for w, _, n, src in images
+            for w, _, n, src, *_ in images
         ]
         assert min(text_px) >= 18, f"figure text is {min(text_px):.0f} px on the slide (>= 18)"
         print(f"{len(images)} figures, text {min(text_px):.1f}-{max(text_px):.1f} px on the slide")
