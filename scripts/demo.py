@@ -4,10 +4,12 @@ Usage: ``python scripts/demo.py LESSON [--port N]`` (``make demo LESSON=3``).
 
 It copies the lesson to ``notebooks/demo-NN_name.ipynb`` (git-ignored), starts the learner's
 JupyterLab on 127.0.0.1, opens a session (and so a kernel) for the copy through the server's REST
-API, and runs every cell in that kernel, saving the outputs into the copy. When it prints
-"ready", the teacher opens the printed link: JupyterLab attaches to the same session, so every
-result is already on screen and every variable is in the kernel (re-run any cell live). Widgets
-are not live in the copy: re-run a widget's cell to get it back.
+API, and runs every cell in that kernel. It saves the outputs into the copy through the server,
+as trusted (the teacher ran it, as if in Lab): JupyterLab renders a widget's output only in a
+trusted notebook, and shows its text fallback otherwise. When it prints "ready", the teacher
+opens the printed link: JupyterLab attaches to the same session, so every result is already on
+screen, every variable is in the kernel (re-run any cell live), and every widget is live (its
+widget manager restores the kernel's widgets when it connects).
 Stop with Ctrl+C (the server and its kernel stop with it).
 """
 
@@ -18,14 +20,17 @@ import asyncio
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import nbformat
+from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 
@@ -59,12 +64,12 @@ def lesson_path(lesson: str) -> Path:
     return matches[0]
 
 
-def _api(base: str, token: str, path: str, body: dict | None = None) -> dict:
+def _api(base: str, token: str, path: str, body: dict | None = None, method: str = "") -> dict:
     request = urllib.request.Request(
         f"{base}{path}",
         data=None if body is None else json.dumps(body).encode(),
         headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
-        method="GET" if body is None else "POST",
+        method=method or ("GET" if body is None else "POST"),
     )
     with urllib.request.urlopen(request, timeout=60) as r:
         return json.loads(r.read())
@@ -73,6 +78,12 @@ def _api(base: str, token: str, path: str, body: dict | None = None) -> dict:
 def start_lab(port: int, token: str, runtime: Path, log) -> subprocess.Popen:
     env = dict(os.environ, JUPYTER_CONFIG_PATH=str(ROOT / "lab" / "learner"))
     env["JUPYTER_RUNTIME_DIR"] = str(runtime)
+    if "JUPYTERLAB_WORKSPACES_DIR" not in env:
+        # A fresh workspace of its own: the demo opens on its notebook alone (no tabs of an
+        # earlier demo, each of which would start a kernel), and the teacher's everyday Lab
+        # layout is left as it was.
+        shutil.rmtree(runtime / "workspaces", ignore_errors=True)
+        env["JUPYTERLAB_WORKSPACES_DIR"] = str(runtime / "workspaces")
     return subprocess.Popen(
         [
             sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
@@ -101,6 +112,7 @@ def prerun(base: str, token: str, runtime: Path, notebook: Path) -> float:
     kernel_id = session["kernel"]["id"]
     km = _RunningKernel(connection_file=str(runtime / f"kernel-{kernel_id}.json"))
     km.load_connection_file()
+    (runtime / "kernel.pid").write_text(str(_kernel_pid(km)))  # see main()
     nb = nbformat.read(notebook, as_version=4)
     client = NotebookClient(
         nb, km=km, timeout=600, resources={"metadata": {"path": str(notebook.parent)}},
@@ -108,8 +120,45 @@ def prerun(base: str, token: str, runtime: Path, notebook: Path) -> float:
     )  # fmt: skip
     start = time.perf_counter()
     asyncio.run(client.async_execute(cleanup_kc=True))
-    nbformat.write(nb, notebook)
+    save_trusted(base, token, rel, nb)
     return time.perf_counter() - start
+
+
+def _kernel_pid(km: AsyncKernelManager) -> int:
+    """The kernel's process id, asked silently (no cell, no history). The kernel leads its own
+    process group; what it starts (joblib's worker processes) outlives its shutdown in it."""
+    kc = BlockingKernelClient()
+    kc.load_connection_info(km.get_connection_info())
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=120)  # the kernel was just started: its channels may lag
+        expr = {"pid": "__import__('os').getpid()"}
+        reply = kc.execute_interactive(
+            "", silent=True, store_history=False, user_expressions=expr, timeout=120
+        )
+        return int(reply["content"]["user_expressions"]["pid"]["data"]["text/plain"])
+    finally:
+        kc.stop_channels()
+
+
+def save_trusted(base: str, token: str, rel: str, nb: nbformat.NotebookNode) -> None:
+    """Save ``nb`` at ``rel`` through the server, signed as trusted, as Lab's "Trust Notebook"
+    does: every code cell marked trusted, and the server signs the notebook with its own key
+    (nbformat's notary) as it saves. Unsigned, JupyterLab would show each widget's text
+    fallback (``VBox(children=...)``) instead of the live widget, and sanitize HTML outputs."""
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.metadata["trusted"] = True  # the server drops the flag once it has signed
+    model = {"type": "notebook", "format": "json", "content": nb}
+    _api(base, token, f"/api/contents/{urllib.parse.quote(rel)}", model, method="PUT")
+
+
+def stop_group(pid_file: Path) -> None:
+    """SIGTERM the process group led by the PID in ``pid_file`` (if any is left)."""
+    try:
+        os.killpg(int(pid_file.read_text()), signal.SIGTERM)
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        pass
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     notebook.write_bytes(lesson.read_bytes())
     token, base = secrets.token_hex(16), f"http://127.0.0.1:{args.port}"
     args.runtime.mkdir(parents=True, exist_ok=True)
+    (args.runtime / "kernel.pid").unlink(missing_ok=True)  # an earlier demo's: never signal it
     with open(args.runtime / "lab.log", "ab") as log:
         lab = start_lab(args.port, token, args.runtime, log)
     (args.runtime / "lab.pid").write_text(str(lab.pid))  # for whoever must stop it by PID
@@ -138,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(0.2)
         print(f"pre-running {notebook.name} in its own kernel...", flush=True)
         seconds = prerun(base, token, args.runtime, notebook)
+        # nbclient sets SIGTERM back to its default as it finishes (asyncio's
+        # remove_signal_handler): set ours again, or a kill would leave the Lab running.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         rel = notebook.relative_to(ROOT).as_posix()
         print(f"ready in {seconds:.0f} s: {base}/lab/tree/{rel}?token={token}", flush=True)
         print(f"(a copy with outputs, {notebook.name}; the lesson itself is unchanged)", flush=True)
@@ -146,8 +199,13 @@ def main(argv: list[str] | None = None) -> int:
         pass
     finally:
         if lab.poll() is None:
-            os.killpg(lab.pid, signal.SIGTERM)
-            lab.wait(timeout=30)
+            os.killpg(lab.pid, signal.SIGTERM)  # the server shuts its kernel down
+            try:
+                lab.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(lab.pid, signal.SIGKILL)
+                lab.wait(timeout=10)
+        stop_group(args.runtime / "kernel.pid")  # and what the kernel left behind
     return 0
 
 

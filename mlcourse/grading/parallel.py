@@ -34,6 +34,8 @@ import contextlib
 import copy
 import glob
 import multiprocessing
+import multiprocessing.connection
+import multiprocessing.forkserver
 import os
 import shutil
 import signal
@@ -56,6 +58,7 @@ __all__ = ["autograde", "Outcome"]
 
 STAGING = ".mlcourse-autograde"
 DEFAULT_TIMEOUT = 3600  # seconds per student, whatever the notebooks do
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 
 class AutogradeError(RuntimeError):
@@ -108,6 +111,10 @@ def _save_preprocessors(config) -> list:
 
 class _Run:
     def __init__(self, assignment, jobs, students, force, unsafe, timeout, stream):
+        self._ctx = None
+        # The fork server imports nbgrader (seconds) while this process loads the configuration.
+        self._context()
+        multiprocessing.forkserver.ensure_running()
         extra = ["--Sandbox.unsafe=True"] if unsafe else []
         self.app = _load_app(extra)
         self.extra = extra
@@ -116,6 +123,9 @@ class _Run:
         self.assignment = assignment
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
         self.jobs = max(1, jobs or cores or 1)
+        # N kernels that each start a BLAS/OpenMP thread per core oversubscribe the machine
+        # (2 workers on 2 cores ran no faster than 1): each worker gets its share of the cores.
+        self.threads = max(1, (cores or 1) // self.jobs)
         self.force = force
         self.timeout = timeout or DEFAULT_TIMEOUT
         self.stream = stream
@@ -128,7 +138,6 @@ class _Run:
         self.interrupted = False
         self.running: dict[str, _Job] = {}
         self.outcomes: dict[str, Outcome] = {}
-        self._ctx = None
 
     # -------------------------------------------------------------- setup
 
@@ -215,6 +224,8 @@ class _Run:
             "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
             "MLCOURSE_GRADING_EVENTS": events,
         }
+        for var in THREAD_VARS:  # the instructor's own setting wins
+            env[var] = os.environ.get(var, str(self.threads))
         argv = [
             self.assignment,
             f"--student={student}",
@@ -374,7 +385,8 @@ def autograde(
                 progress.update(finished_one=True)
             progress.running = len(run.running)
             progress.update()
-            time.sleep(0.2)
+            # wake as soon as a worker ends (a fixed sleep left a core idle after each one)
+            multiprocessing.connection.wait([j.proc.sentinel for j in run.running.values()], 0.2)
         for student in queue:
             run.outcomes[student] = Outcome(student, "interrupted", problem="Ctrl-C: not started")
     finally:

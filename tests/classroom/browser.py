@@ -124,3 +124,28 @@ def _wait_saved(page, room, student, grade_id, score, timeout_s: float = 30) -> 
             return
         time.sleep(0.3)
     raise AssertionError(f"the formgrader did not save {score} for {grade_id}: {got}")
+
+
+def autograde_with_button(page, room: Classroom, student: Person, assignment: str) -> Seen:
+    """Log in as the instructor and press the formgrader's Autograde button for one student.
+
+    The button (Manage Submissions, the lightning icon in the student's row) posts to the same
+    API as the shell's ``nbgrader autograde``; ``texts["modal"]`` is the dialog it opens, with
+    nbgrader's log of the run.
+    """
+    start = time.monotonic()
+    log_in(page, room, room.instructor, "4a-instructor")
+    page.goto(f"{room.url}/user/{room.instructor.name}/formgrader/manage_submissions/{assignment}")
+    row = page.locator("#main-table tr").filter(
+        has=page.locator(f"td.student-id:text-is('{student.name}')")
+    )
+    row.wait_for(timeout=TIMEOUT_MS)
+    _shot(page, "4b-formgrader-manage-submissions")
+    row.locator("td.autograde a").click()
+    modal = page.locator("#success-modal, #error-modal")
+    modal.first.wait_for(state="visible", timeout=TIMEOUT_MS)
+    _shot(page, "4c-formgrader-autograded")
+    texts = {"modal": modal.first.inner_text(), "ok": page.locator("#success-modal").count() > 0}
+    log = page.locator("#success-modal pre, #error-modal pre")
+    texts["log"] = "\n".join(log.all_inner_texts())
+    return Seen(time.monotonic() - start, texts)

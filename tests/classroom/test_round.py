@@ -6,7 +6,8 @@ runs on a free 127.0.0.1 port, and every step goes through the hub's REST API an
 own server, so each runs as that user: the instructor generates and releases
 ``a1_iterative_loop`` in the formgrader; the students fetch it (one of them in Chromium, through
 the Lab's Assignments panel), and hand in the solution, the blank release and a partial answer;
-the instructor collects and autogrades (in the bubblewrap sandbox, as their own non-root user),
+the instructor collects and autogrades (in the bubblewrap sandbox, as their own non-root user;
+one student with the formgrader's Autograde button in Chromium, the others through its API),
 grades the written answer by hand in the formgrader in Chromium, and generates and releases
 feedback; each student fetches their own. Then the checks: scores in the gradebook, no hidden
 test in any feedback, and no student can list or read another's work, in the exchange, on disk
@@ -269,15 +270,24 @@ def test_students_fetch_and_hand_in(step):
     assert len(os.listdir(inbound)) == len(step.room.students)
 
 
-def test_instructor_collects_and_autogrades_in_the_sandbox(step):
+def test_instructor_collects_and_autogrades_in_the_sandbox(step, browser_page):
+    """The formgrader's API for every student but one, whose grading is started with the
+    formgrader's own Autograde button in Chromium: both run in the sandbox."""
+    from tests.classroom.browser import autograde_with_button
+
     inst = step.instructor
     result = inst.formgrader(f"assignment/{ASSIGNMENT}/collect")
     assert result["success"], result
     for person in step.room.students:
         start = time.monotonic()
-        result = inst.formgrader(f"submission/{ASSIGNMENT}/{person.name}/autograde")
+        if step.kind[person.name] == "solution":
+            seen = autograde_with_button(browser_page, step.room, person, ASSIGNMENT)
+            assert seen.texts["ok"], f"the Autograde button reported an error: {seen.texts}"
+            result = {"log": seen.texts["log"]}
+        else:
+            result = inst.formgrader(f"submission/{ASSIGNMENT}/{person.name}/autograde")
+            assert result["success"], result.get("error") or result.get("log")
         step.seconds[f"autograde {step.kind[person.name]}"] = time.monotonic() - start
-        assert result["success"], result.get("error") or result.get("log")
         # The instructor is not root: the kernel ran in a user namespace of its own.
         assert "'--unshare-user'" in result["log"], "autograding did not run in the sandbox"
     grades = _gradebook(step.room)

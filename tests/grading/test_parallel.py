@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import shutil
 import signal
 import time
@@ -254,3 +255,31 @@ def test_unsafe_grades_and_the_feedback_says_so(no_sandbox_course):
     assert nbgrader(course, "generate_feedback", TINY).returncode == 0
     page = (course / "grading" / "feedback" / "alice" / TINY / f"{TINY}.html").read_text()
     assert "Graded without a sandbox" in page
+
+
+# --------------------------------------------------------------------------- threads
+
+THREADS_PROBE = 'import os\nprint("THREADS=" + os.environ.get("OMP_NUM_THREADS", "unset"))'
+
+
+def _probe_output(course, student) -> str:
+    nb = nbformat.read(course / "grading" / "autograded" / student / TINY / f"{TINY}.ipynb", 4)
+    return "".join(out.get("text", "") for out in nb.cells[1].get("outputs", []))
+
+
+def test_each_worker_gets_its_share_of_the_cores(tmp_path):
+    """N kernels with a BLAS thread per core each oversubscribe the machine (issue 11's bench:
+    2 workers on 2 cores were no faster than 1), so a worker's kernel gets cores // jobs
+    threads, unless the instructor set the variable."""
+    require_sandbox()
+    course = make_course(tmp_path / "course")
+    add_tiny_assignment(course)
+    submit(course, "alice", TINY, tiny_submission(THREADS_PROBE))
+    cores = len(os.sched_getaffinity(0))
+    proc = mlcourse_autograde(course, TINY, "--jobs", str(cores))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "THREADS=1" in _probe_output(course, "alice")
+
+    proc = mlcourse_autograde(course, TINY, "--jobs", "1", "--force", env={"OMP_NUM_THREADS": "3"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "THREADS=3" in _probe_output(course, "alice"), "the instructor's setting must win"
