@@ -1,9 +1,11 @@
 """Transfer learning with a small pretrained network shipped in the package (lesson 4).
 
 The network is a scikit-learn :class:`~sklearn.neural_network.MLPClassifier` pretrained on a
-large source task built from bundled data: digits 0-4 of :func:`sklearn.datasets.load_digits`,
-each image jittered many times over (rotation and shift). It is stored with skops next to a
-model card (``mlcourse/assets/pretrained_digits_mlp.md``) and reproduced from scratch by
+large source task built from bundled data: digits 0-4 of :func:`sklearn.datasets.load_digits`
+*and which way up each one is* (upright, turned left, upside down, turned right, mirrored,
+flipped: 30 classes such as ``"3 mirrored"``), each image distorted many times over (jitter,
+:mod:`mlcourse.augment`, another pen and scanner). It is stored with skops next to a model card
+(``mlcourse/assets/pretrained_digits_mlp.md``) and reproduced from scratch by
 ``scripts/pretrain.py``.
 
 Input format (the same as in pretraining): 8x8 grey images flattened to 64 features, scaled to
@@ -85,14 +87,15 @@ def load_pretrained(path: str | Path | None = None) -> MLPClassifier:
     Returns
     -------
     MLPClassifier
-        Fitted on digits 0-4: 64 inputs in ``[0, 1]``, hidden layers, 5 outputs.
+        Fitted on digits 0-4 in six orientations: 64 inputs in ``[0, 1]``, hidden layers,
+        30 outputs, one per digit and orientation.
 
     Examples
     --------
     >>> from mlcourse.transfer import load_pretrained
     >>> net = load_pretrained()
-    >>> net.n_features_in_, net.classes_.tolist()
-    (64, [0, 1, 2, 3, 4])
+    >>> net.n_features_in_, len(net.classes_), net.classes_[:2].tolist()
+    (64, 30, ['0 flipped', '0 mirrored'])
     """
     import skops.io as sio
 

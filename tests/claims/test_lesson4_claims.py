@@ -8,15 +8,20 @@ only the smallest and the largest size, with one jittering (their own seed): the
 claims compare. It also saves ``scratch_needs`` (where from-scratch catches up with the best
 option at the smallest size), ``rates`` (option 2 at two fine-tuning rates), ``smoothness``
 (first-layer weights), ``by_layer`` (option 1 on pixels, hidden layer 1, hidden layer 2),
-``adaptation`` (28x28 images adapted back) and ``inverted`` (the "Your turn 2" answer).
+``adaptation`` (28x28 images adapted back), ``inverted`` (the "Your turn 2" answer) and
+``head_start`` (option 1, option 2 and option 2 started from option 1's head, at 500).
 
-The curve claims are asserted on the mean over the seeds *and* on a majority of seeds (the
-margin at 25 examples is thin), so each fails if the ordering reverses.
+The curve claims are asserted on the mean over the seeds *and* on a majority of seeds (every
+seed where the lesson says so), so each fails if the ordering reverses. Issue 13's targets:
+option 1 at least 10 points above from-scratch at the smallest size (mean), and above option 2
+there in every seed. Its third target, option 2 above option 1 at the largest size in every
+seed, is not reached by option 2 with a random new output layer (the two are level at 500, and
+the lesson says so); option 2 started from option 1's trained head (``head_start``, the
+measured answer to "Your turn 1") is ahead at 500, by about a point.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -65,37 +70,46 @@ def test_each_seed_measured_the_claimed_sizes(table):
 
 def test_option1_beats_option2_at_the_smallest_size(table):
     small = table.loc[SMALL]
-    _check(small["option1"] - small["option2"], "option 1 > option 2 at 25")
+    diff = small["option1"] - small["option2"]
+    _check(diff, "option 1 > option 2 at 25")
+    assert (diff > 0).all(), f"option 1 > option 2 at 25 should hold for every seed\n{diff}"
 
 
-def test_option2_beats_option1_at_the_largest_size(table):
-    large = table.loc[LARGE]
-    diff = large["option2"] - large["option1"]
-    _check(diff, "option 2 > option 1 at 500")
-    assert (diff > 0).all(), f"option 2 > option 1 at 500 should hold for every seed\n{diff}"
-
-
-def test_both_options_beat_scratch_at_the_smallest_size(table):
+def test_option1_is_far_above_scratch_at_the_smallest_size(table):
+    """Issue 13's target: frozen pretrained features with a new output layer are at least 10
+    points above from-scratch at the smallest size (mean over seeds), and clearly above it
+    (5 points) in every seed."""
     small = table.loc[SMALL]
-    _check(small["option1"] - small["scratch"], "option 1 > scratch at 25")
-    _check(small["option2"] - small["scratch"], "option 2 > scratch at 25")
+    gain = small["option1"] - small["scratch"]
+    assert gain.mean() >= 0.10, f"option 1 - scratch at 25: mean {gain.mean():.3f}\n{gain}"
+    assert (gain > 0.05).all(), f"option 1 - scratch at 25 should be > 0.05 in every seed\n{gain}"
 
 
-def test_the_curves_cross(table):
-    """Option 1 leads at the smallest size and trails at the largest (mean over seeds)."""
-    means = table.groupby(level="size").mean()
-    lead_small = means.loc[SMALL, "option1"] - means.loc[SMALL, "option2"]
-    lead_large = means.loc[LARGE, "option1"] - means.loc[LARGE, "option2"]
-    assert np.sign(lead_small) == 1 and np.sign(lead_large) == -1, means
+def test_option2_catches_up_with_option1_but_does_not_overtake_it(table):
+    """Section 5: option 2's gap to option 1 shrinks from 25 to 500 examples in every seed, but
+    at 500 option 2 is level or behind (not ahead on the mean over seeds). The prose says
+    plainly that fine-tuning everything does not pay off here."""
+    lead = table["option1"] - table["option2"]
+    shrink = lead.loc[SMALL] - lead.loc[LARGE]
+    assert (shrink > 0.03).all(), f"option 1's lead should shrink from 25 to 500\n{lead}"
+    assert lead.loc[LARGE].mean() > -0.01, f"option 2 ahead at 500? option 1 - option 2:\n{lead}"
+
+
+def test_option2_is_no_better_than_scratch_at_the_smallest_size(table):
+    """The prose: a random new output layer spoils option 2's start, so with 25 examples it is
+    no better than from-scratch (within 3 points on the mean over seeds)."""
+    diff = table.loc[SMALL, "option2"] - table.loc[SMALL, "scratch"]
+    assert abs(diff.mean()) < 0.03, f"option 2 - scratch at 25: mean {diff.mean():.3f}\n{diff}"
 
 
 def test_gain_over_scratch_shrinks_with_data(table):
     """Transfer learning matters most when data is scarce: the best option's lead over
-    from-scratch is larger at 25 examples than at 500 (mean over seeds)."""
+    from-scratch is much larger at 25 examples than at 500 (mean over seeds), and only a few
+    points at 500."""
     means = table.groupby(level="size").mean()
     gain = means[["option1", "option2"]].max(axis=1) - means["scratch"]
-    assert gain.loc[SMALL] > gain.loc[LARGE] + 0.02, gain
-    assert gain.loc[LARGE] < 0.03, f"from-scratch should have (nearly) caught up at 500\n{gain}"
+    assert gain.loc[SMALL] > gain.loc[LARGE] + 0.05, gain
+    assert 0 < gain.loc[LARGE] < 0.08, f"a few points at 500?\n{gain}"
 
 
 def test_pretrained_first_layer_is_smooth_random_is_not(run):
@@ -123,32 +137,14 @@ def test_adapted_large_images_keep_the_accuracy(run):
     assert abs(adapted - original) < 0.05, f"seed {run.seed}:\n{acc}"
 
 
-def test_option1_falls_below_scratch_at_the_largest_size(table):
-    """Section 5 says so: with hundreds of examples, frozen features tuned to 0-4 limit option 1,
-    while from-scratch learns features for 5-9."""
-    large = table.loc[LARGE]
-    _check(large["scratch"] - large["option1"], "scratch > option 1 at 500")
-
-
-def test_option1_is_level_at_200_and_below_scratch_at_500_in_the_lesson(run):
-    """The lesson's own curve (seed 0 measures every size): option 1 is no better than
-    from-scratch at 200 examples (level, within a point) and below it at 500."""
-    curve = run["curve"]
-    if 200 not in curve.index:
-        pytest.skip("this seed measures only the smallest and the largest size")
-    o1, scratch = curve["option 1 (output layer)"], curve["from scratch"]
-    assert o1.loc[200] < scratch.loc[200] + 0.01, f"seed {run.seed}: level at 200?\n{curve}"
-    assert o1.loc[500] < scratch.loc[500], f"seed {run.seed}: below at 500?\n{curve}"
-
-
-def test_the_pretrained_features_are_worth_a_few_examples_not_many(run):
-    """'How many examples are they worth?': from scratch needs more than the smallest size to
-    match the best option there, but no more than twice as many (the prose: "about twice")."""
+def test_the_pretrained_features_are_worth_many_examples(run):
+    """'How many examples are they worth?': from scratch needs several times the smallest size
+    (at least 3 times) to match the best option there (the lesson's own full curve)."""
     needs = run["scratch_needs"]
     curve = run["curve"]
     if 200 not in curve.index:
         pytest.skip("this seed measures only the smallest and the largest size")
-    assert needs is not None and SMALL < needs <= 2 * SMALL, (
+    assert needs is not None and needs >= 3 * SMALL, (
         f"seed {run.seed}: from scratch catches up with the best option's {SMALL}-example "
         f"accuracy at {needs} examples\n{curve}"
     )
@@ -166,17 +162,16 @@ def test_a_smaller_fine_tuning_rate_is_worse_with_the_same_epochs(run):
     assert small["0.0001"] < 0.35, f"seed {run.seed}: near chance at {SMALL}?\n{rates}"
 
 
-def test_pretrained_features_beat_pixels_and_layer_2_adds_nothing(runs):
+def test_pretrained_features_beat_pixels_and_layer_2_beats_layer_1(runs):
     """Section 6, "And the deeper layer?": a new output layer on either hidden layer's features
-    beats one on raw pixels at the smallest and the largest size; the second hidden layer is no
-    better than the first (within 2 points, mean over seeds)."""
+    beats one on raw pixels at the smallest and the largest size, and the second hidden layer's
+    beat the first's (by 2 points, mean and most seeds)."""
     tables = {r.seed: r["by_layer"] for r in runs}
     for size in (SMALL, LARGE):
         rows = pd.DataFrame({seed: t.loc[size] for seed, t in tables.items()}).T
         for layer in ("hidden layer 1", "hidden layer 2"):
             _check(rows[layer] - rows["pixels"] - 0.02, f"{layer} > pixels + 2 points at {size}")
-        lead = (rows["hidden layer 2"] - rows["hidden layer 1"]).mean()
-        assert lead < 0.02, f"layer 2 should be no better than layer 1 at {size}\n{rows}"
+        _check(rows["hidden layer 2"] - rows["hidden layer 1"] - 0.02, f"layer 2 > 1 at {size}")
 
 
 def test_the_key_steps_are_visible_in_the_notebook(run):
@@ -191,3 +186,17 @@ def test_the_key_steps_are_visible_in_the_notebook(run):
     ]:
         assert step in code, f"seed {run.seed}: the notebook no longer shows {step!r}"
     assert "warm_start" not in code, "use a partial_fit loop, not warm_start (see the guide)"
+
+
+def test_fine_tuning_from_option1s_head_beats_option1_at_the_largest_size(runs):
+    """ "Your turn 1", measured: option 2 started from option 1's trained head instead of a random
+    output layer beats option 1 at 500 examples by about a point (mean over seeds, and in most
+    seeds), and beats option 2 with a random head (mean)."""
+    rows = pd.DataFrame({r.seed: r["head_start"] for r in runs}).T
+    print("\n", rows.round(3))
+    started = rows["option 2 from option 1's head"]
+    _check(started - rows["option 1 (output layer)"], "head-started option 2 > option 1 at 500")
+    lead = (started - rows["option 1 (output layer)"]).mean()
+    assert lead < 0.03, f"'about a point'? mean lead {lead:.3f}\n{rows}"
+    gain = (started - rows["option 2 (all layers)"]).mean()
+    assert gain > 0, f"head-started option 2 should beat option 2 with a random head\n{rows}"
