@@ -13,7 +13,11 @@ overhead measured here. This assumes N real cores, memory for N kernels and no o
 worker times are measured with the workers sharing this machine's cores, so it errs low. Timings
 depend on what else runs: the table prints the load average.
 
-Run: ``python benchmarks/grading.py [--copies 12] [--jobs 2] [--project 16]``.
+With ``--one-thread`` it also grades serially with one BLAS/OpenMP thread per kernel, the share
+each of two workers gets on two cores: the floor's kernel uses both cores where its libraries
+can, so the parallel command's gain on 2 cores is the rest.
+
+Run: ``python benchmarks/grading.py [--copies 12] [--jobs 2] [--project 16] [--one-thread]``.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LOAD = os.getloadavg()
 sys.path.insert(0, str(ROOT))
 
+from mlcourse.grading.parallel import THREAD_VARS as THREADS  # noqa: E402
 from mlcourse.grading.parallel import autograde  # noqa: E402
 from tests.grading.course import gradebook_state, make_course, nbgrader, submit  # noqa: E402
 from tests.grading.test_parallel import A1, _a1_class  # noqa: E402
@@ -64,6 +69,11 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=12, help="honest and blank copies (12)")
     parser.add_argument("--jobs", type=int, default=2, help="parallel workers (2)")
     parser.add_argument("--project", type=int, default=16, help="cores to project for (16)")
+    parser.add_argument(
+        "--one-thread",
+        action="store_true",
+        help="also grade serially with one BLAS/OpenMP thread per kernel, as each worker has",
+    )
     args = parser.parse_args()
     n = 2 * args.copies
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]
@@ -71,12 +81,22 @@ def main() -> None:
         base = Path(tmp)
         serial_course = _course(base, "serial", args.copies)
         parallel_course = _course(base, "parallel", args.copies)
+        one_course = _course(base, "one-thread", args.copies) if args.one_thread else None
 
         start = time.perf_counter()
         proc = nbgrader(serial_course, "autograde", A1, "--create")
         serial = time.perf_counter() - start
         if proc.returncode:
             sys.exit(f"serial nbgrader autograde failed:\n{proc.stderr[-3000:]}")
+
+        one = None
+        if one_course:
+            start = time.perf_counter()
+            one_thread = dict.fromkeys(THREADS, "1")
+            proc = nbgrader(one_course, "autograde", A1, "--create", env=one_thread)
+            one = time.perf_counter() - start
+            if proc.returncode:
+                sys.exit(f"serial nbgrader autograde (one thread) failed:\n{proc.stderr[-3000:]}")
 
         start = time.perf_counter()
         with _cwd(parallel_course), open(os.devnull, "w") as quiet:
@@ -93,6 +113,7 @@ def main() -> None:
     projected = max(worker / args.project, save) + overhead
     rows = [
         ("nbgrader autograde (serial, floor)", 1, serial),
+        *([("nbgrader autograde, 1 thread per kernel", 1, one)] if one else []),
         (f"mlcourse autograde --jobs {args.jobs}", args.jobs, parallel),
         (f"projected: --jobs {args.project} on {args.project} cores", args.project, projected),
     ]

@@ -27,7 +27,12 @@ def test_quiz_checks_an_answer_and_keeps_score(page, lab):
     # Keyboard: the last question, a wrong answer; the right one is named in the feedback.
     last = quiz.locator(".mlc-quiz-question").last
     last.locator(".mlc-quiz-choice button", has_text="below 0.5").click()
-    last.locator("button.mlc-quiz-check").focus()
+    last_check = last.locator("button.mlc-quiz-check")
+    # The kernel enables Check after the choice; a disabled button takes no focus (under load
+    # the Enter went nowhere).
+    expect(last_check).to_be_enabled()
+    last_check.focus()
+    expect(last_check).to_be_focused()
     page.keyboard.press("Enter")
     expect(last.locator(".mlc-quiz-feedback")).to_contain_text("above 0.5")
     expect(quiz.locator(".mlc-quiz-score")).to_contain_text("Score: 1 /")

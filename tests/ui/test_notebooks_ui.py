@@ -4,8 +4,8 @@ widgets render.
 Every lesson (01-06) already runs headless, in a fresh kernel, in ``tests/claims`` (seed 0, as
 committed), which fails on any cell error or stderr output: the same outputs JupyterLab shows in
 red. What only a browser can check is that widgets render and respond, so the browser runs the
-lessons that display widgets (1, 2 and 3, by their widget tests) and the start page; a guard below
-fails if a notebook that shows widgets has no browser run.
+lessons that display widgets (1, 2, 3 and 7, by their widget tests) and the start page; a guard
+below fails if a notebook that shows widgets has no browser run.
 """
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ from .lab import error_outputs, open_notebook, run_all_cells, run_notebook
 from .test_lesson1_quiz import NOTEBOOK as LESSON1
 from .test_lesson2_widget import NOTEBOOK as LESSON2
 from .test_lesson3_widget import NOTEBOOK as LESSON3
+from .test_lesson7_widget import NOTEBOOK as LESSON7
 
 ROOT = Path(__file__).resolve().parents[2]
 # These lessons are run in full (with run_notebook) by their widget tests before the widgets are
 # driven; running them here too would only repeat a minute of browser time.
-RUN_BY_WIDGET_TESTS = {LESSON1, LESSON2, LESSON3}
+RUN_BY_WIDGET_TESTS = {LESSON1, LESSON2, LESSON3, LESSON7}
 # Notebooks that tests/claims does not run (no parameters cell, no claims): the start page.
 NOTEBOOKS = sorted(
     p.name
