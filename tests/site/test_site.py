@@ -20,7 +20,7 @@ from urllib.parse import urldefrag, urlparse
 import pytest
 
 from tests.ui.conftest import _require_browser
-from tests.ui.lab import free_port
+from tests.ui.lab import serve_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSONS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -40,25 +40,8 @@ def site(tmp_path_factory):
     )
     assert build.returncode == 0, f"build failed:\n{build.stdout[-3000:]}\n{build.stderr[-3000:]}"
     print(f"site built in {time.perf_counter() - start:.0f} s\n{build.stdout}")
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)],
-        cwd=out,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}/"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base, timeout=2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+    with serve_folder(out) as base:
         yield base, out
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ import re
 import subprocess
 import sys
 import time
-import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlparse
@@ -24,7 +23,7 @@ import pytest
 
 from tests.slides.test_metadata import slides
 from tests.ui.conftest import _require_browser
-from tests.ui.lab import free_port
+from tests.ui.lab import serve_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSON = ROOT / "notebooks" / "01_iterative_loop.ipynb"
@@ -58,25 +57,8 @@ def deck(tmp_path_factory):
     )
     assert build.returncode == 0, f"build failed:\n{build.stdout[-3000:]}\n{build.stderr[-3000:]}"
     print(f"slides built in {time.perf_counter() - start:.0f} s\n{build.stdout}")
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)],
-        cwd=out,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}/"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base, timeout=2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+    with serve_folder(out) as base:
         yield base, out / f"{LESSON.stem}.slides.html"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 class _Resources(HTMLParser):

@@ -6,6 +6,7 @@ the system's ``chromium`` (never a Playwright browser download).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -71,6 +72,32 @@ class Lab:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
+
+
+@contextlib.contextmanager
+def serve_folder(folder: Path):
+    """``python -m http.server`` on a free 127.0.0.1 port serving ``folder``; yields its URL.
+
+    The server is stopped (by its process) on exit.
+    """
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port := free_port())],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base, timeout=2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def start_lab(root: Path, state: Path, timeout_s: float = 60) -> Lab:
