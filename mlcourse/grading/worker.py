@@ -20,8 +20,15 @@ import mlcourse.grading  # noqa: F401 (the preprocessors the configuration names
 __all__ = ["grade_one"]
 
 
-def grade_one(root: str, argv: list[str], log_path: str, env: dict[str, str]) -> None:
-    """Run ``nbgrader autograde`` with ``argv`` in ``root``; exit status 1 on failure."""
+def grade_one(
+    root: str, argv: list[str], log_path: str, env: dict[str, str], preprocessors: list
+) -> None:
+    """Run ``nbgrader autograde`` with ``argv`` in ``root``; exit status 1 on failure.
+
+    ``preprocessors`` replaces ``c.Autograde.autograde_preprocessors``: the configured ones
+    before ``SaveAutoGrades``. The parallel command runs the rest when it saves the grades,
+    so the worker does not write grades into its snapshot only for them to be thrown away.
+    """
     os.setsid()  # Ctrl-C in the terminal reaches the parallel command only, which stops us
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(fd, 1)
@@ -34,6 +41,7 @@ def grade_one(root: str, argv: list[str], log_path: str, env: dict[str, str]) ->
     try:
         app = AutogradeApp.instance()
         app.initialize(argv)
+        app.config.Autograde.autograde_preprocessors = preprocessors
         app.start()  # sys.exit(1) when a submission could not be graded
     finally:
         sys.stdout.flush()
