@@ -96,3 +96,14 @@ def test_summary_table():
     assert lines[0].split() == ["student", "status", "score", "max", "time", "s", "problem"]
     assert lines[2].split() == ["ann", "graded", "3", "4", "1.5"]
     assert lines[3].split() == ["bob", "failed", "2.0", "boom"]
+
+
+def test_the_kernel_is_stopped_at_once_after_the_last_cell():
+    from traitlets.config import Config
+
+    from mlcourse.grading import SandboxedExecute
+
+    # a graceful shutdown leaves a core idle for about 0.4 s per notebook
+    assert SandboxedExecute().shutdown_kernel == "immediate"
+    graceful = Config({"Execute": {"shutdown_kernel": "graceful"}})
+    assert SandboxedExecute(config=graceful).shutdown_kernel == "graceful", "config still wins"
