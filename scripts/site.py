@@ -38,10 +38,15 @@ STATIC_NOTE = (
 
 
 def run_key(notebook: Path) -> str:
-    """What a run depends on: the notebook's text and the mlcourse code it imports."""
+    """What a run depends on: the notebook's text and every file of mlcourse it may read.
+
+    That is the code, and also the figure style (``course.mplstyle``) and the assets (the
+    pretrained weights, the authors' tag file), whose change changes what the run shows.
+    """
     digest = hashlib.sha256(notebook.read_bytes())
-    for path in sorted((ROOT / "mlcourse").rglob("*.py")):
-        digest.update(path.relative_to(ROOT).as_posix().encode() + path.read_bytes())
+    for path in sorted((ROOT / "mlcourse").rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            digest.update(path.relative_to(ROOT).as_posix().encode() + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
