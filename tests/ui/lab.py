@@ -7,8 +7,10 @@ the system's ``chromium`` (never a Playwright browser download).
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
+import random
 import secrets
 import shutil
 import socket
@@ -42,8 +44,34 @@ _SETTINGS = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
+def _ephemeral_low(default: int = 32768) -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):  # not Linux: 32768 is below macOS's 49152 too
+        return default
+
+
+def free_port(low: int = 10000) -> int:
+    """A free 127.0.0.1 port for a server a test starts, chosen below the ephemeral range.
+
+    A port found by binding port 0 comes from the ephemeral range, which the system also hands
+    to every kernel's ZMQ sockets and every outgoing connection: between this function closing
+    it and the server binding it, a kernel started by another test worker can take it (CI once
+    met a kernel's ZMQ greeting where JupyterLab should have answered). The system never hands
+    out a port below that range by itself, so only a server choosing the same port at random
+    could collide with ours.
+    """
+    high = _ephemeral_low()
+    rng = random.SystemRandom()
+    for _ in range(200) if high - low > 1000 else ():
+        port = rng.randrange(low, high)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as s:  # no room below the range: let the system choose
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
@@ -125,6 +153,7 @@ def start_lab(root: Path, state: Path, timeout_s: float = 60) -> Lab:
             "--no-browser",
             "--ServerApp.ip=127.0.0.1",
             f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",  # never move to another port without saying so
             f"--IdentityProvider.token={token}",
             f"--ServerApp.root_dir={root}",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
@@ -143,6 +172,9 @@ def start_lab(root: Path, state: Path, timeout_s: float = 60) -> Lab:
         try:
             with urllib.request.urlopen(f"{lab.base}/api/status?token={token}", timeout=2):
                 return lab
+        except http.client.HTTPException as exc:  # not HTTP: another program has the port
+            lab.stop()
+            raise RuntimeError(f"port {port} answers, but not as JupyterLab: {exc!r}") from exc
         except OSError:
             time.sleep(0.3)
     lab.stop()
