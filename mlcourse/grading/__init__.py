@@ -6,7 +6,7 @@
   :mod:`~mlcourse.grading.execute`: student code runs in a bubblewrap sandbox with resource
   limits, wherever autograding happens.
 - :mod:`~mlcourse.grading.parallel`: ``python -m mlcourse autograde``, a whole class on every
-  core into the one gradebook.
+  core into the one gradebook; :mod:`~mlcourse.grading.saving`, its one gradebook writer.
 - :mod:`~mlcourse.grading.export`: grades out to Canvas and Moodle.
 
 ``nbgrader_config.py`` names these classes by their short paths (``mlcourse.grading.X``).

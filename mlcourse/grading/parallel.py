@@ -11,10 +11,10 @@ execute submissions at once, and **only this process writes the gradebook**:
    gives nbgrader the source cells it restores; whatever the worker writes into it is thrown
    away.
 2. When the worker has finished, this process starts the next student's worker, then saves the
-   result into the real gradebook by running nbgrader's ``Autograde`` again on the executed
-   notebooks, with only the preprocessors from ``SaveAutoGrades`` on (grades, late penalty,
-   metadata check). The gradebook therefore holds exactly what a serial ``nbgrader autograde``
-   would have written.
+   result into the real gradebook (:mod:`mlcourse.grading.saving`) by running nbgrader's
+   ``Autograde`` again on the executed notebooks, with only the preprocessors from
+   ``SaveAutoGrades`` on (grades, late penalty, metadata check). The gradebook therefore
+   holds exactly what a serial ``nbgrader autograde`` would have written.
 
 Why one writer rather than merging per-worker databases: SQLite allows one writer at a time,
 and nbgrader keeps sessions open across reads and writes, so concurrent writers get "database is
@@ -34,7 +34,6 @@ newer or ``--force`` is given, so rerunning the command continues where it stopp
 from __future__ import annotations
 
 import contextlib
-import copy
 import glob
 import multiprocessing
 import multiprocessing.connection
@@ -45,7 +44,6 @@ import signal
 import sqlite3
 import sys
 import time
-import warnings
 from dataclasses import dataclass, field
 
 from mlcourse.grading.report import (
@@ -56,6 +54,7 @@ from mlcourse.grading.report import (
     summary_table,
     worker_problem,
 )
+from mlcourse.grading.saving import SaveError, Saver
 
 __all__ = ["autograde", "Outcome"]
 
@@ -140,7 +139,6 @@ class _Run:
         grading = os.path.dirname(os.path.join(self.root, self.cd.autograded_directory))
         self.staging = os.path.join(grading, STAGING, assignment)
         self.work = os.path.join(self.staging, "work")
-        self.saving = os.path.join(self.staging, "saving")
         self.wanted = list(students or [])
         self.interrupted = False
         self.running: dict[str, _Job] = {}
@@ -166,26 +164,11 @@ class _Run:
                     f"assignment {self.assignment!r} is not in the gradebook: run "
                     f"nbgrader generate_assignment {self.assignment}"
                 ) from None
-        self.run_preprocessors, self.save_preprocessors = _split_preprocessors(self.app.config)
+        self.run_preprocessors, save = _split_preprocessors(self.app.config)
+        self.saver = Saver(self.app.config, self.cd, self.assignment, self.staging, save)
 
     def recover(self) -> None:
-        """Undo saves that a killed run left half done; clear old staging folders."""
-        for mark in glob.glob(os.path.join(self.saving, "*")):
-            student = os.path.basename(mark)
-            dest = self._dest(student)
-            if os.path.exists(dest):
-                shutil.rmtree(dest)
-            os.remove(mark)
-            print(f"{student}: the last save was interrupted; grading again", file=self.stream)
-        shutil.rmtree(self.work, ignore_errors=True)
-        for sub in ("work", "saving", "logs"):
-            os.makedirs(os.path.join(self.staging, sub), exist_ok=True)
-
-    def _src(self, student: str) -> str:
-        return self.cd.format_path(self.cd.submitted_directory, student, self.assignment)
-
-    def _dest(self, student: str) -> str:
-        return self.cd.format_path(self.cd.autograded_directory, student, self.assignment)
+        self.saver.recover(self.stream)
 
     def students(self) -> list[str]:
         pattern = self.cd.format_path(self.cd.submitted_directory, "*", self.assignment)
@@ -198,17 +181,17 @@ class _Run:
         todo = []
         for student in found:
             if not self.force and self._up_to_date(student):
-                self.outcomes[student] = self._graded(student, "skipped", 0.0, "")
+                self.outcomes[student] = self.saver.outcome(student, "skipped", 0.0, "")
             else:
                 todo.append(student)
         return todo
 
     def _up_to_date(self, student: str) -> bool:
         # nbgrader's rule: an existing autograded copy is kept unless the submission is newer
-        if not os.path.exists(self._dest(student)):
+        if not os.path.exists(self.saver.dest(student)):
             return False
-        new = self.cd.get_existing_timestamp(self._src(student))
-        old = self.cd.get_existing_timestamp(self._dest(student))
+        new = self.cd.get_existing_timestamp(self.saver.src(student))
+        old = self.cd.get_existing_timestamp(self.saver.dest(student))
         return not (new is not None and old is not None and new > old)
 
     # -------------------------------------------------------------- workers
@@ -287,63 +270,18 @@ class _Run:
             if not glob.glob(os.path.join(staged, "*.ipynb")):
                 raise _Failed("the worker produced no graded notebook")
             saving = time.monotonic()
-            self._save(job.student, staged)
+            self.saver.save(job.student, staged)
             saved = time.monotonic() - saving
-        except _Failed as exc:
+        except (_Failed, SaveError) as exc:
             return Outcome(job.student, "failed", seconds, problem="; ".join([str(exc), *notes]))
         finally:
             shutil.rmtree(os.path.join(self.work, job.student), ignore_errors=True)
             for path in (job.snapshot, job.events):
                 if os.path.exists(path):
                     os.remove(path)
-        outcome = self._graded(job.student, "graded", seconds, "; ".join(notes))
+        outcome = self.saver.outcome(job.student, "graded", seconds, "; ".join(notes))
         outcome.save_seconds = saved
         return outcome
-
-    def _save(self, student: str, staged: str) -> None:
-        """Write one student's grades into the gradebook (nbgrader's own preprocessors)."""
-        from nbgrader.converters import Autograde
-        from nbgrader.converters.base import NbGraderException
-        from nbgrader.coursedir import CourseDirectory
-
-        # nbgrader reads the submission time from timestamp.txt: take the real one, not a copy
-        # that passed through the sandbox.
-        real = os.path.join(self._src(student), "timestamp.txt")
-        copied = os.path.join(staged, "timestamp.txt")
-        if os.path.exists(real):
-            shutil.copyfile(real, copied)
-        elif os.path.exists(copied):
-            os.remove(copied)
-        cfg = copy.deepcopy(self.app.config)
-        cfg.CourseDirectory.submitted_directory = self.work
-        cfg.CourseDirectory.assignment_id = self.assignment
-        cfg.CourseDirectory.student_id = student
-        cfg.Autograde.sanitize_preprocessors = []
-        cfg.Autograde.autograde_preprocessors = self.save_preprocessors
-        cfg.Autograde.force = True
-        mark = os.path.join(self.saving, student)
-        with open(mark, "w") as fh:
-            fh.write(str(os.getpid()))
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy session warnings
-                converter = Autograde(coursedir=CourseDirectory(config=cfg), config=cfg)
-                converter.log.setLevel("ERROR")
-                converter.start()
-        except NbGraderException as exc:
-            raise _Failed(f"saving the grades failed: {exc}") from None
-        os.remove(mark)
-
-    def _graded(self, student: str, status: str, seconds: float, problem: str) -> Outcome:
-        from nbgrader.api import Gradebook, MissingEntry
-
-        with Gradebook(self.cd.db_url) as gb:
-            try:
-                sub = gb.find_submission(self.assignment, student)
-                score, top = sub.score, sub.max_score
-            except MissingEntry:
-                score = top = None
-        return Outcome(student, status, seconds, score, top, problem)
 
 
 class _Failed(Exception):
