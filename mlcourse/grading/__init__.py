@@ -10,21 +10,34 @@
 - :mod:`~mlcourse.grading.export`: grades out to Canvas and Moodle.
 
 ``nbgrader_config.py`` names these classes by their short paths (``mlcourse.grading.X``).
+
+>>> from mlcourse.grading import Sandbox
+>>> Sandbox.__module__
+'mlcourse.grading.sandbox'
 """
 
-from mlcourse.grading.execute import SandboxedExecute
-from mlcourse.grading.export import CanvasExportPlugin, MoodleExportPlugin
-from mlcourse.grading.feedback import HideHiddenTests, LimitOutputSize
-from mlcourse.grading.kernel import SandboxedKernelManager
-from mlcourse.grading.sandbox import Sandbox, SandboxUnavailable
+import importlib
 
-__all__ = [
-    "CanvasExportPlugin",
-    "HideHiddenTests",
-    "LimitOutputSize",
-    "MoodleExportPlugin",
-    "Sandbox",
-    "SandboxUnavailable",
-    "SandboxedExecute",
-    "SandboxedKernelManager",
-]
+# Imported on first use (PEP 562): these pull in nbgrader and nbclient, seconds of imports that
+# ``python -m mlcourse autograde`` spends while its fork server imports them too, not before.
+_EXPORTS = {
+    "CanvasExportPlugin": "export",
+    "HideHiddenTests": "feedback",
+    "LimitOutputSize": "feedback",
+    "MoodleExportPlugin": "export",
+    "Sandbox": "sandbox",
+    "SandboxUnavailable": "sandbox",
+    "SandboxedExecute": "execute",
+    "SandboxedKernelManager": "kernel",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

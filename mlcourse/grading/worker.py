@@ -15,7 +15,9 @@ import sys
 
 import nbgrader.apps.autogradeapp  # noqa: F401 (imported once, in the fork server)
 
-import mlcourse.grading  # noqa: F401 (the preprocessors the configuration names)
+# the preprocessors and the kernel manager the configuration names
+import mlcourse.grading.execute  # noqa: F401
+import mlcourse.grading.feedback  # noqa: F401
 
 __all__ = ["grade_one"]
 
