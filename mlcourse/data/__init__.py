@@ -21,7 +21,7 @@ how much bias was put into a decision about people (for the fairness audit).
 
 from __future__ import annotations
 
-import importlib
+from mlcourse._lazy import lazy_exports
 
 _EXPORTS = {
     "make_spam_emails": "emails",
@@ -42,13 +42,5 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    # Submodules load on first use, so lessons pay only for what they import.
-    if name in _EXPORTS:
-        module = importlib.import_module(f"{__name__}.{_EXPORTS[name]}")
-        return getattr(module, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(list(globals()) + __all__)
+# Submodules load on first use, so lessons pay only for what they import.
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -16,7 +16,7 @@
 'mlcourse.grading.sandbox'
 """
 
-import importlib
+from mlcourse._lazy import lazy_exports
 
 # Imported on first use (PEP 562): these pull in nbgrader and nbclient, seconds of imports that
 # ``python -m mlcourse autograde`` spends while its fork server imports them too, not before.
@@ -31,13 +31,4 @@ _EXPORTS = {
     "SandboxedKernelManager": "kernel",
 }
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
