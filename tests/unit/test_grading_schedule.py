@@ -128,3 +128,20 @@ def test_a_configuration_without_saveautogrades_is_refused():
     config.Autograde.autograde_preprocessors = ["mlcourse.grading.SandboxedExecute"]
     with pytest.raises(AutogradeError, match="SaveAutoGrades"):
         _split_preprocessors(config)
+
+
+def test_the_command_imports_nbgrader_only_after_its_fork_server_has_started():
+    import subprocess
+    import sys
+
+    # The fork server imports nbgrader (seconds) while this process does: an eager import in
+    # the package made the command pay for the two one after the other.
+    code = (
+        "import sys, mlcourse.grading.parallel\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'nbgrader', 'nbclient'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", (
+        f"importing the command imports {out.stdout.strip()}: does mlcourse/grading/__init__.py "
+        "import a submodule eagerly again?"
+    )
