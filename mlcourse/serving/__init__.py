@@ -33,32 +33,23 @@ Endpoints: ``POST /predict`` (``{"instances": [...]}``), ``GET /health``, ``GET 
 ``GET /openapi.json`` documents each body and error.
 """
 
-from mlcourse.serving.app import create_app
-from mlcourse.serving.loadtest import BackgroundLoad, LoadTestResult, load_test
-from mlcourse.serving.logs import PredictionLogHandler
-from mlcourse.serving.process import ServerProcess
-from mlcourse.serving.registry import (
-    TRUSTED_TYPES,
-    ModelLoadError,
-    list_versions,
-    load_model,
-    save_model,
-)
-from mlcourse.serving.server import run
-from mlcourse.serving.settings import Settings
+from mlcourse._lazy import lazy_exports
 
-__all__ = [
-    "TRUSTED_TYPES",
-    "BackgroundLoad",
-    "LoadTestResult",
-    "ModelLoadError",
-    "PredictionLogHandler",
-    "ServerProcess",
-    "Settings",
-    "create_app",
-    "list_versions",
-    "load_model",
-    "load_test",
-    "run",
-    "save_model",
-]
+# Submodules load on first use: the CLI's other commands need none of FastAPI's imports.
+_EXPORTS = {
+    "TRUSTED_TYPES": "registry",
+    "BackgroundLoad": "loadtest",
+    "LoadTestResult": "loadtest",
+    "ModelLoadError": "registry",
+    "PredictionLogHandler": "logs",
+    "ServerProcess": "process",
+    "Settings": "settings",
+    "create_app": "app",
+    "list_versions": "registry",
+    "load_model": "registry",
+    "load_test": "loadtest",
+    "run": "server",
+    "save_model": "registry",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
